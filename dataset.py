@@ -1,0 +1,329 @@
+"""Data sets: MNIST, Fashion-MNIST, or your own arrays, served in mini-batches.
+
+>>> import numpy as np
+>>> data = Dataset(x_train=np.zeros((10, 3)), y_train=np.ones((10, 1)), batch_size=4, seed=0)
+>>> len(data), [x.shape for x, y in data]
+(3, [(4, 3), (4, 3), (2, 3)])
+
+The named sets are read from the four official IDX files (``.gz`` or not) in
+``<data_dir>/<name>/``. ``data_dir`` is the argument, else the environment
+variable ``DEEPBASICS_DATA_DIR``, else ``~/.cache/deepbasics``. Missing files
+are downloaded from public mirrors, checked against the SHA-256 of their
+decompressed content, and only then given their final name.
+"""
+
+import gzip
+import hashlib
+import http.client
+import os
+import struct
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+
+import numpy as np
+
+ENVIRONMENT_VARIABLE = "DEEPBASICS_DATA_DIR"
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# Where maintained loaders (torchvision, TensorFlow Datasets, Keras) fetch the
+# files today; yann.lecun.com has answered 403, then 404, since 2024.
+MIRRORS = {
+    "mnist": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
+              "https://storage.googleapis.com/cvdf-datasets/mnist/"],
+    "fashion-mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                      "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"],
+}
+# SHA-256 of the decompressed IDX content: mirrors re-compress, so .gz bytes differ.
+SHA256 = {
+    "mnist": {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    },
+}
+CLASSES = 10
+TIMEOUT = 30  # seconds per request
+
+
+# ---------------------------------------------------------------- IDX files
+def readIdx(path):
+    """Read an IDX file of unsigned bytes (``.gz`` or not) into a uint8 array.
+
+    Raises ``ValueError`` naming the file when it is not gzip when it says
+    so, has a wrong magic number, or holds more or fewer bytes than its
+    header announces.
+    """
+    path = os.fspath(path)
+    try:
+        with (gzip.open if path.endswith(".gz") else open)(path, "rb") as file:
+            data = file.read()
+    except (OSError, EOFError, zlib.error) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a readable IDX file ({error})") from error
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or not 1 <= data[3] <= 3:
+        raise ValueError(f"{path}: not an IDX file of unsigned bytes (magic number {data[:4].hex() or 'missing'}, "
+                         f"expected 00000801, 00000802 or 00000803)")
+    dimensions = data[3]
+    header = 4 + 4 * dimensions
+    if len(data) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(data)} bytes, expected at least {header})")
+    shape = struct.unpack(f">{dimensions}I", data[4:header])
+    expected = header + int(np.prod(shape))
+    if len(data) != expected:
+        raise ValueError(f"{path}: IDX header announces shape {shape}, i.e. {expected} bytes, but the file "
+                         f"holds {len(data)} bytes ({'truncated' if len(data) < expected else 'trailing data'})")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _contentSha256(path):
+    """SHA-256 of a file's content, decompressed first when it is gzip."""
+    with open(path, "rb") as file:
+        isGzip = file.read(2) == b"\x1f\x8b"
+    digest = hashlib.sha256()
+    with (gzip.open if isGzip else open)(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest(), isGzip
+
+
+# ---------------------------------------------------------------- downloads
+def _progressBar(name, done, total):
+    if total:
+        filled = 30 * done // total
+        sys.stderr.write(f"\r{name}: [{'=' * filled}{'.' * (30 - filled)}] {done / 2**20:.1f}/{total / 2**20:.1f} MiB")
+    else:
+        sys.stderr.write(f"\r{name}: {done / 2**20:.1f} MiB")
+    sys.stderr.flush()
+
+
+def downloadFile(url, folder, fileName, sha256, timeout=TIMEOUT):
+    """Fetch ``url`` into ``folder`` as ``fileName`` (``.gz`` added if it is gzip).
+
+    The bytes go to a hidden temporary file beside the target; it is renamed
+    only once complete and verified, and removed on any failure (including
+    Ctrl-C), so no half-written file is ever left behind. Returns the path.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "deepbasics"})
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{fileName}.", suffix=".part")
+    showProgress = sys.stderr.isatty()
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            received = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                received += len(chunk)
+                if showProgress:
+                    _progressBar(fileName, received, total)
+            if showProgress:
+                sys.stderr.write("\n")
+            if total and received != total:
+                raise http.client.IncompleteRead(b"", total - received)
+        digest, isGzip = _contentSha256(temporary)
+        if digest != sha256:
+            raise ValueError(f"SHA-256 of the content is {digest}, expected {sha256}")
+        target = os.path.join(folder, fileName + (".gz" if isGzip else ""))
+        os.replace(temporary, target)
+        return target
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _findFile(folder, fileName):
+    for candidate in (fileName, fileName + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def fetch(name, dataDir=None, download=True, mirror=None):
+    """Return ``{part: path}`` for the four IDX files of ``name``, downloading missing ones."""
+    dataDir = dataDir or os.environ.get(ENVIRONMENT_VARIABLE) or os.path.join("~", ".cache", "deepbasics")
+    folder = os.path.join(os.path.expanduser(os.fspath(dataDir)), name)
+    paths = {part: _findFile(folder, fileName) for part, fileName in FILES.items()}
+    missing = [FILES[part] for part, path in paths.items() if path is None]
+    if not missing:
+        return paths
+    failures = []
+    if download:
+        mirrors = MIRRORS[name] if mirror is None else ([mirror] if isinstance(mirror, str) else list(mirror))
+        os.makedirs(folder, exist_ok=True)
+        for fileName in missing:
+            for base in mirrors:
+                url = base.rstrip("/") + "/" + fileName + ".gz"
+                try:
+                    downloadFile(url, folder, fileName, SHA256[name][fileName])
+                    break
+                except (OSError, ValueError, http.client.HTTPException) as error:
+                    failures.append(f"{url}: {error}")
+        paths = {part: _findFile(folder, fileName) for part, fileName in FILES.items()}
+        missing = [FILES[part] for part, path in paths.items() if path is None]
+        if not missing:
+            return paths
+    reason = ("downloading failed:\n  " + "\n  ".join(failures)) if failures else "download=False"
+    raise FileNotFoundError(
+        f"{name}: missing {', '.join(missing)} (.gz or uncompressed) in {folder}; {reason}\n"
+        f"Put the official IDX files there, or point the environment variable {ENVIRONMENT_VARIABLE} "
+        f"(or data_dir=...) at a folder that holds {name}/.")
+
+
+# ------------------------------------------------------------------ Dataset
+def _checkCount(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Dataset: {name} must be an integer, got {type(value).__name__} {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"Dataset: {name} must be between {low} and {high}, got {value}")
+    return int(value)
+
+
+def _checkFinite(name, array, chunk=1 << 22):
+    flat = array.reshape(-1)
+    for start in range(0, flat.size, chunk):
+        if not np.isfinite(flat[start:start + chunk]).all():
+            raise ValueError(f"Dataset: {name} contains NaN or infinite values")
+
+
+class Dataset:
+    """Training (and test) data, iterated as shuffled mini-batches.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion-mnist"}, default "mnist"
+        A named data set; leave it out when passing ``x_train``.
+    train_size, test_size : int, default all (60,000 and 10,000)
+        Use the first so many samples of each split.
+    batch_size : int, default 50
+        Samples per mini-batch; the last batch of an epoch may be smaller.
+    data_dir : str or None
+        Folder holding ``<name>/``; default ``$DEEPBASICS_DATA_DIR``, then
+        ``~/.cache/deepbasics``.
+    download : bool, default True
+        Download missing files; if False they raise ``FileNotFoundError``.
+    mirror : str or list of str, optional
+        Base URL(s) to download from instead of the public mirrors.
+    shuffle : bool, default True
+        Reshuffle the training samples on every pass.
+    seed : int or None
+        Seed for the shuffling (reproducible when given).
+    x_train, y_train, x_test, y_test : array_like, optional
+        Your own data instead: ``x (n, features)``, ``y (n, outputs)`` (a
+        1-D ``y`` becomes one column).
+    dtype : numpy float type, default numpy.float32
+        dtype of the arrays (use the model's).
+
+    Attributes
+    ----------
+    x_train, x_test : ndarray (n, 784) in [0, 1] for the named sets
+    y_train, y_test : ndarray (n, 10), one-hot for the named sets
+    """
+
+    def __init__(self, name=None, train_size=None, test_size=None, batch_size=50, data_dir=None,
+                 download=True, mirror=None, shuffle=True, seed=None, *, x_train=None, y_train=None,
+                 x_test=None, y_test=None, dtype=np.float32):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Dataset: dtype must be numpy.float32 or numpy.float64, got {self.dtype}")
+        if x_train is None and y_train is None:
+            self.name = "mnist" if name is None else name
+            if self.name not in SHA256:
+                raise ValueError(f"Dataset: unknown name {self.name!r}; known: {', '.join(SHA256)}")
+            self._loadNamed(train_size, test_size, data_dir, download, mirror)
+        else:
+            if name is not None:
+                raise ValueError(f"Dataset: give either name={name!r} or x_train/y_train, not both")
+            self.name = None
+            self._loadArrays(x_train, y_train, x_test, y_test, train_size, test_size)
+        self.batch_size = _checkCount("batch_size", batch_size, 1, len(self.x_train))
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def _loadNamed(self, train_size, test_size, data_dir, download, mirror):
+        paths = fetch(self.name, data_dir, download, mirror)
+        for split, size in (("train", train_size), ("test", test_size)):
+            images = readIdx(paths[f"{split}_images"])
+            labels = readIdx(paths[f"{split}_labels"])
+            if images.ndim != 3 or images.shape[1:] != (28, 28):
+                raise ValueError(f"{paths[f'{split}_images']}: expected images of shape (n, 28, 28), got {images.shape}")
+            if labels.ndim != 1 or len(labels) != len(images):
+                raise ValueError(f"{paths[f'{split}_labels']}: expected {len(images)} labels to match "
+                                 f"{paths[f'{split}_images']}, got shape {labels.shape}")
+            if labels.max(initial=0) >= CLASSES:
+                raise ValueError(f"{paths[f'{split}_labels']}: labels must be 0 to 9, found {labels.max()}")
+            size = len(images) if size is None else _checkCount(f"{split}_size", size, 1, len(images))
+            # One conversion straight into the model's dtype: the only float copy.
+            x = np.divide(images[:size].reshape(size, -1), 255, dtype=self.dtype)
+            y = np.zeros((size, CLASSES), dtype=self.dtype)
+            y[np.arange(size), labels[:size]] = 1
+            setattr(self, f"x_{split}", x)
+            setattr(self, f"y_{split}", y)
+
+    def _loadArrays(self, x_train, y_train, x_test, y_test, train_size, test_size):
+        if x_train is None or y_train is None:
+            raise ValueError("Dataset: x_train and y_train must be given together")
+        if (x_test is None) != (y_test is None):
+            raise ValueError("Dataset: x_test and y_test must be given together")
+        for split, x, y, size in (("train", x_train, y_train, train_size), ("test", x_test, y_test, test_size)):
+            if x is None:
+                setattr(self, f"x_{split}", None)
+                setattr(self, f"y_{split}", None)
+                continue
+            x = np.asarray(x, dtype=self.dtype)
+            y = np.asarray(y, dtype=self.dtype)
+            if y.ndim == 1:
+                y = y[:, np.newaxis]
+            if x.ndim != 2 or y.ndim != 2:
+                raise ValueError(f"Dataset: x_{split} must be (n, features) and y_{split} (n, outputs), "
+                                 f"got shapes {x.shape} and {y.shape}")
+            if len(x) != len(y) or len(x) == 0:
+                raise ValueError(f"Dataset: x_{split} has {len(x)} samples but y_{split} has {len(y)}; "
+                                 f"they must match and be at least 1")
+            if size is not None:
+                size = _checkCount(f"{split}_size", size, 1, len(x))
+                x, y = x[:size], y[:size]
+            _checkFinite(f"x_{split}", x)
+            _checkFinite(f"y_{split}", y)
+            setattr(self, f"x_{split}", x)
+            setattr(self, f"y_{split}", y)
+
+    def __len__(self):
+        """Mini-batches per epoch."""
+        return -(-len(self.x_train) // self.batch_size)
+
+    def __iter__(self):
+        """Yield ``(x, y)`` training mini-batches, reshuffled on every pass.
+
+        Without shuffling the batches are views (no copy); with it, each is
+        gathered once with ``numpy.take``.
+        """
+        n = len(self.x_train)
+        order = self._rng.permutation(n) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                yield self.x_train[start:start + self.batch_size], self.y_train[start:start + self.batch_size]
+            else:
+                indices = order[start:start + self.batch_size]
+                yield np.take(self.x_train, indices, axis=0), np.take(self.y_train, indices, axis=0)
+
+    def __repr__(self):
+        test = 0 if self.x_test is None else len(self.x_test)
+        source = f"name={self.name!r}, " if self.name else ""
+        return (f"Dataset({source}train_size={len(self.x_train)}, test_size={test}, "
+                f"batch_size={self.batch_size}, shuffle={self.shuffle}, seed={self.seed!r})")

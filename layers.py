@@ -1,0 +1,159 @@
+"""The dense (fully connected) layer: ``a = f(x W^T + b)``.
+
+Samples are rows. For a batch ``x`` of shape ``(n, inputDim)``:
+
+- ``W`` has shape ``(outputDim, inputDim)``: the chapter's ``W x + b`` for one
+  sample (a column) is ``x W^T + b`` for a batch of rows;
+- ``b`` has shape ``(outputDim,)``;
+- the output ``a`` has shape ``(n, outputDim)``.
+
+Backpropagation through one layer, with ``delta = dL/dz`` for ``z = x W^T + b``::
+
+    delta = f'(z) * dL/da      (the activation's backward)
+    dL/dW = delta^T x          (outputDim, inputDim), summed over the batch
+    dL/db = sum_rows delta     (outputDim,)
+    dL/dx = delta W            (n, inputDim), handed to the layer below
+
+The sums over the batch are plain sums: the loss already divided by ``n``.
+
+>>> import numpy as np
+>>> layer = Dense(inputDim=3, outputDim=2, activation=ReLU(), seed=0)
+>>> layer.forward(np.ones((5, 3))).shape
+(5, 2)
+"""
+
+import numpy as np
+
+from activations import Activation, LeakyReLU, ReLU, Sigmoid
+from optimizer import Adam, Optimizer
+
+
+def _checkDimension(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Dense: {name} must be a positive integer, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"Dense: {name} must be a positive integer, got {value}")
+    return int(value)
+
+
+class Dense:
+    """A fully connected layer followed by an activation.
+
+    Parameters
+    ----------
+    inputDim : int
+        Number of inputs (features) per sample.
+    outputDim : int
+        Number of neurons, i.e. outputs per sample.
+    activation : Activation, default Sigmoid()
+        Applied to ``x W^T + b``.
+    optimizer : Optimizer, default Adam()
+        Updates ``W`` and ``b``; may be shared with other layers.
+    seed : int or None, default None
+        Seed for the initial weights (reproducible when given).
+    dtype : numpy float type, default numpy.float32
+        Parameter dtype; ``MLP.addLayer`` converts it to the model's.
+
+    Attributes
+    ----------
+    W : ndarray (outputDim, inputDim)
+        Weights. He initialisation for the ReLU family (their variance-halving
+        keeps the signal's scale from layer to layer), Glorot otherwise.
+    b : ndarray (outputDim,)
+        Biases, initially zero.
+    dW, db : ndarray
+        Gradients of the loss, filled by ``backward``.
+    """
+
+    def __init__(self, inputDim, outputDim, activation=None, optimizer=None, seed=None,
+                 dtype=np.float32):
+        self.inputDim = _checkDimension("inputDim", inputDim)
+        self.outputDim = _checkDimension("outputDim", outputDim)
+        activation = Sigmoid() if activation is None else activation
+        optimizer = Adam() if optimizer is None else optimizer
+        if not isinstance(activation, Activation):
+            raise TypeError(f"Dense: activation must be an Activation such as ReLU(), got {activation!r}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"Dense: optimizer must be an Optimizer such as Adam(), got {optimizer!r}")
+        self.activation = activation
+        self.optimizer = optimizer
+
+        rng = np.random.default_rng(seed)
+        if isinstance(activation, (ReLU, LeakyReLU)):
+            limit = np.sqrt(6.0 / self.inputDim)                      # He (uniform)
+        else:
+            limit = np.sqrt(6.0 / (self.inputDim + self.outputDim))   # Glorot (uniform)
+        dtype = np.dtype(dtype)
+        self.W = rng.uniform(-limit, limit, (self.outputDim, self.inputDim)).astype(dtype)
+        self.b = np.zeros(self.outputDim, dtype=dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+        self.x = self.a = None
+
+    @property
+    def dtype(self):
+        return self.W.dtype
+
+    def astype(self, dtype):
+        """Convert parameters and gradients to ``dtype`` (in place when it already matches)."""
+        dtype = np.dtype(dtype)
+        if dtype != self.W.dtype:
+            for name in ("W", "b", "dW", "db"):
+                self.optimizer.forget(getattr(self, name))
+                setattr(self, name, getattr(self, name).astype(dtype))
+        return self
+
+    def parameters(self):
+        """``[(W, dW), (b, db)]``: each parameter with its gradient."""
+        return [(self.W, self.dW), (self.b, self.db)]
+
+    def forward(self, x):
+        """Return ``f(x W^T + b)`` for ``x (n, inputDim)``; keep ``x`` and the output for backward."""
+        z = x @ self.W.T
+        z += self.b
+        self.x = x
+        self.a = self.activation.forward(z, out=z)
+        return self.a
+
+    def predict(self, x):
+        """Like ``forward`` but keeps nothing."""
+        z = x @ self.W.T
+        z += self.b
+        return self.activation.forward(z, out=z)
+
+    def backward(self, gradient, inputGradient=True, inPlace=False):
+        """Fill ``dW``, ``db`` from ``gradient = dL/da (n, outputDim)``; return ``dL/dx``.
+
+        Parameters
+        ----------
+        gradient : ndarray (n, outputDim)
+        inputGradient : bool, default True
+            Whether to compute ``dL/dx``; the first layer of a network needs not.
+        inPlace : bool, default False
+            Whether ``gradient`` may be overwritten (it is a temporary).
+        """
+        if self.a is None:
+            raise RuntimeError("Dense.backward called before forward")
+        if gradient.shape != self.a.shape:
+            raise ValueError(f"Dense.backward: gradient has shape {gradient.shape}, "
+                             f"expected the output's shape {self.a.shape}")
+        delta = self.activation.backward(self.a, gradient, out=gradient if inPlace else None)
+        if delta.ndim == 1:  # a single sample
+            np.multiply.outer(delta, self.x, out=self.dW)
+            np.copyto(self.db, delta)
+        else:
+            np.matmul(delta.T, self.x, out=self.dW)
+            np.sum(delta, axis=0, out=self.db)
+        return delta @ self.W if inputGradient else None
+
+    def update(self):
+        """Let the optimizer step every parameter with its gradient."""
+        for theta, gradient in self.parameters():
+            self.optimizer.step(theta, gradient)
+
+    def countParameters(self):
+        return self.W.size + self.b.size
+
+    def __repr__(self):
+        return (f"Dense(inputDim={self.inputDim}, outputDim={self.outputDim}, "
+                f"activation={self.activation!r}, optimizer={self.optimizer!r})")

@@ -1,0 +1,107 @@
+"""Loss functions: how far the network's predictions are from the targets.
+
+A loss is called as ``loss(yPred, yTrue)`` and returns a Python float;
+``loss.gradient(yPred, yTrue)`` returns ``dL/dyPred`` with the shape of
+``yPred``. Both take a batch ``(n, outputs)`` or a single sample
+``(outputs,)`` (then ``n = 1``).
+
+The loss is the *mean* over the ``n`` samples of the batch. This is the one
+place in deepbasics where averaging over the batch happens: the layers sum
+their gradients over the samples, and the ``1/n`` already sits in
+``dL/dyPred``.
+
+>>> import numpy as np
+>>> MSE()(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]]))
+2.5
+>>> round(CrossEntropy()(np.array([[0.5]]), np.array([[1.0]])), 6)
+0.693147
+"""
+
+import numpy as np
+
+
+class Loss:
+    """Base class: ``__call__`` gives the value, ``gradient`` its derivative."""
+
+    def __call__(self, yPred, yTrue):
+        raise NotImplementedError
+
+    def gradient(self, yPred, yTrue):
+        raise NotImplementedError
+
+    def _check(self, yPred, yTrue):
+        """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
+        yPred = np.asarray(yPred)
+        if not np.issubdtype(yPred.dtype, np.floating):
+            yPred = yPred.astype(np.float64)
+        yTrue = np.asarray(yTrue, dtype=yPred.dtype)
+        if yPred.shape != yTrue.shape:
+            raise ValueError(
+                f"{type(self).__name__}: yPred has shape {yPred.shape} but yTrue has shape "
+                f"{yTrue.shape}; they must match (one row per sample, one column per output)"
+            )
+        if yPred.ndim not in (1, 2) or yPred.size == 0:
+            raise ValueError(
+                f"{type(self).__name__}: expected a non-empty batch (n, outputs) or a sample "
+                f"(outputs,), got shape {yPred.shape}"
+            )
+        n = yPred.shape[0] if yPred.ndim == 2 else 1
+        return yPred, yTrue, n
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MSE(Loss):
+    """Mean squared error, ``1/(2n) sum_samples ||yPred - yTrue||^2``.
+
+    The ``1/2`` makes the gradient simply ``(yPred - yTrue) / n``.
+    """
+
+    def __call__(self, yPred, yTrue):
+        yPred, yTrue, n = self._check(yPred, yTrue)
+        difference = (yPred - yTrue).ravel()
+        return float(np.dot(difference, difference)) / (2 * n)
+
+    def gradient(self, yPred, yTrue):
+        yPred, yTrue, n = self._check(yPred, yTrue)
+        gradient = yPred - yTrue
+        gradient /= n
+        return gradient
+
+
+class CrossEntropy(Loss):
+    """Cross entropy in the chapter's per-output (binary) form.
+
+    ``L = -1/n sum_samples sum_outputs [y ln p + (1 - y) ln(1 - p)]``
+
+    Every output is treated as an independent yes/no classifier, so the
+    gradient is ``dL/dp = (p - y) / (p (1 - p)) / n``. Note that after a
+    Softmax layer this is *not* the familiar ``p - y``: the Softmax
+    Jacobian is applied to it in the backward pass.
+
+    ``p`` is kept inside ``[eps, 1 - eps]`` with ``eps`` the machine epsilon of
+    its dtype (``1 - 1e-12`` would round to 1.0 in float32), so the loss and
+    its gradient stay finite for predictions of exactly 0 or 1. Inside that
+    interval both are exact; outside it the gradient is that of the clipped
+    point, as in scikit-learn and Keras.
+    """
+
+    def _clip(self, yPred):
+        eps = np.finfo(yPred.dtype).eps
+        return np.clip(yPred, eps, 1 - eps)
+
+    def __call__(self, yPred, yTrue):
+        yPred, yTrue, n = self._check(yPred, yTrue)
+        p = self._clip(yPred)
+        total = np.dot(yTrue.ravel(), np.log(p).ravel()) + np.dot(
+            (1 - yTrue).ravel(), np.log1p(-p).ravel()
+        )
+        return -float(total) / n
+
+    def gradient(self, yPred, yTrue):
+        yPred, yTrue, n = self._check(yPred, yTrue)
+        p = self._clip(yPred)
+        gradient = p - yTrue
+        gradient /= p * (1 - p) * n
+        return gradient

@@ -1,0 +1,456 @@
+"""The Multi-Layer Perceptron: a stack of dense layers, trained by backpropagation.
+
+>>> from layers import Dense
+>>> nn = MLP()
+>>> nn.addLayer(Dense(inputDim = 3, outputDim = 4))
+>>> nn.addLayer(Dense(inputDim = 4, outputDim = 2))
+>>> nn.forward([0.5, -1.0, 2.0]).shape
+(2,)
+
+One training step is the chapter's loop in four lines::
+
+    yPred = mlp.forward(x)                          # forward propagation
+    value = loss(yPred, y)                          # how wrong we are
+    mlp.backward(loss.gradient(yPred, y))           # dL/dW, dL/db of every layer
+    mlp.update()                                    # each optimizer steps its layer
+
+``MLP.train`` runs it over a data set for some epochs, with metrics,
+callbacks and progress output.
+"""
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import activations
+import callbacks as callbackModule
+import optimizer as optimizerModule
+from layers import Dense
+from loss import Loss
+
+METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+_BLOCK = 8192  # rows per block when predicting many samples at once
+_FORMAT = 1    # version of the .npz layout written by save()
+
+
+class MLP:
+    """A Multi-Layer Perceptron.
+
+    Parameters
+    ----------
+    dtype : numpy.float32 or numpy.float64, default numpy.float32
+        dtype of every parameter and of the arithmetic; ``addLayer`` converts
+        layers, ``forward`` converts inputs. Use float64 for gradient checks.
+
+    Attributes
+    ----------
+    layers : list of Dense
+    stop_training : bool
+        Set it to True from a callback to stop ``train`` after the epoch.
+    """
+
+    def __init__(self, dtype=np.float32):
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"MLP: dtype must be numpy.float32 or numpy.float64, got {dtype}")
+        self.dtype = dtype
+        self.layers = []
+        self.stop_training = False
+
+    # ----------------------------------------------------------- building
+    def addLayer(self, layer):
+        """Append ``layer``; its ``inputDim`` must equal the previous layer's ``outputDim``."""
+        if not isinstance(layer, Dense):
+            raise TypeError(f"addLayer expects a Dense layer, got {type(layer).__name__} {layer!r}")
+        if self.layers and layer.inputDim != self.layers[-1].outputDim:
+            raise ValueError(
+                f"addLayer: layer {len(self.layers)} has inputDim={layer.inputDim} but the previous "
+                f"layer has outputDim={self.layers[-1].outputDim}; they must be equal")
+        if any(layer is existing for existing in self.layers):
+            raise ValueError("addLayer: this layer object is already in the network; create a new Dense")
+        self.layers.append(layer.astype(self.dtype))
+
+    @property
+    def inputDim(self):
+        return self._layersOrFail()[0].inputDim
+
+    @property
+    def outputDim(self):
+        return self._layersOrFail()[-1].outputDim
+
+    def _layersOrFail(self):
+        if not self.layers:
+            raise RuntimeError("MLP has no layers yet; add some with addLayer(Dense(...))")
+        return self.layers
+
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair, layer by layer."""
+        return [pair for layer in self.layers for pair in layer.parameters()]
+
+    # ------------------------------------------------------- computation
+    def _input(self, x):
+        """``x`` as a 2-D array of the model's dtype, and whether it was a single sample."""
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.inputDim:
+            raise ValueError(f"MLP: expected input of shape (n, {self.inputDim}) or ({self.inputDim},), "
+                             f"got shape {x.shape}")
+        return (x[np.newaxis], True) if x.ndim == 1 else (x, False)
+
+    def forward(self, x):
+        """Forward propagation, keeping what ``backward`` needs.
+
+        Parameters
+        ----------
+        x : array_like (n, inputDim) or (inputDim,)
+
+        Returns
+        -------
+        ndarray (n, outputDim) or (outputDim,), in the model's dtype.
+        """
+        x, single = self._input(x)
+        self._single = single
+        for layer in self._layersOrFail():
+            x = layer.forward(x)
+        return x[0] if single else x
+
+    def predict(self, x):
+        """The output of ``forward`` without touching training state, in blocks of rows."""
+        x, single = self._input(x)
+        out = np.empty((x.shape[0], self.outputDim), dtype=self.dtype)
+        for start in range(0, x.shape[0], _BLOCK):
+            block = x[start:start + _BLOCK]
+            for layer in self.layers:
+                block = layer.predict(block)
+            out[start:start + _BLOCK] = block
+        return out[0] if single else out
+
+    def backward(self, lossGradient, inputGradient=False):
+        """Backpropagation: fill ``dW``, ``db`` of every layer.
+
+        Parameters
+        ----------
+        lossGradient : array_like, the shape of the last ``forward`` output
+            ``dL/dyPred``, e.g. ``loss.gradient(yPred, yTrue)``.
+        inputGradient : bool, default False
+            Also return ``dL/dx`` with the shape of the input.
+        """
+        layers = self._layersOrFail()
+        if layers[-1].a is None:
+            raise RuntimeError("MLP.backward called before forward")
+        gradient = np.asarray(lossGradient, dtype=self.dtype)
+        expected = layers[-1].a.shape[1:] if self._single else layers[-1].a.shape
+        if gradient.shape != expected:
+            raise ValueError(f"MLP.backward: lossGradient has shape {gradient.shape}, expected the shape "
+                             f"of the last forward output {expected}")
+        if self._single:
+            gradient = gradient[np.newaxis]
+        inputGrad = self._backward(gradient, inputGradient, inPlace=False)
+        return (inputGrad[0] if self._single else inputGrad) if inputGradient else None
+
+    def _backward(self, gradient, inputGradient, inPlace):
+        for depth, layer in enumerate(reversed(self.layers)):
+            isFirst = depth == len(self.layers) - 1
+            gradient = layer.backward(gradient, inputGradient or not isFirst, inPlace or depth > 0)
+        return gradient
+
+    def update(self):
+        """Let each layer's optimizer step its parameters with their gradients."""
+        for layer in self.layers:
+            layer.update()
+
+    # ---------------------------------------------------------- training
+    def train(self, dataset, loss, epochs, metrics=[], tensorboard=False, callbacks={}, verbose=True):
+        """Train on ``dataset`` with mini-batch gradient descent.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Iterating it yields shuffled ``(x, y)`` mini-batches; ``x_test``,
+            ``y_test`` are used for the test metrics.
+        loss : Loss
+            e.g. ``CrossEntropy()`` or ``MSE()``.
+        epochs : int
+            Passes over the training set.
+        metrics : list of str
+            Any of ``"train_loss"``, ``"test_loss"``, ``"train_accuracy"``,
+            ``"test_accuracy"``. Train metrics are averages over the epoch's
+            batches (as in Keras); test metrics are computed on the whole test
+            set after the epoch. Accuracy is the share of samples whose
+            arg-max output is the arg-max target.
+        tensorboard : bool
+            Also write the metrics for TensorBoard under ``runs/<timestamp>/``
+            (needs ``pip install "deepbasics[tensorboard]"``).
+        callbacks : dict or list
+            ``{event: callable or [callables]}``; see :mod:`callbacks` for the
+            events, what each receives and how to stop early.
+        verbose : bool
+            Print one line per epoch, and a progress bar on a terminal.
+
+        Returns
+        -------
+        dict from metric name to a list with one float per finished epoch.
+
+        Raises
+        ------
+        FloatingPointError
+            When the loss becomes NaN or infinite; the weights are restored
+            to those of the last finite loss.
+
+        Calling ``train`` again continues from the current weights and
+        optimizer state. Ctrl-C stops training and returns the history of
+        the finished epochs.
+        """
+        self._checkTraining(dataset, loss, epochs, metrics)
+        events = callbackModule.collect(callbacks)
+        if tensorboard:
+            board = callbackModule.TensorBoard()
+            events["on_epoch_end"].append(board.on_epoch_end)
+            events["on_train_end"].append(board.on_train_end)
+        history = {name: [] for name in metrics}
+        self.stop_training = False
+        finished = 0
+        progress = _Progress(len(dataset)) if verbose and sys.stdout.isatty() else None
+        try:
+            for function in events["on_train_begin"]:
+                function(self)
+            for epoch in range(epochs):
+                start = time.perf_counter()
+                trainLoss, trainAccuracy = self._trainEpoch(dataset, loss, events["on_batch_end"], progress)
+                logs = {"train_loss": trainLoss}
+                if "train_accuracy" in metrics:
+                    logs["train_accuracy"] = trainAccuracy
+                if "test_loss" in metrics or "test_accuracy" in metrics:
+                    test = self.evaluate(dataset.x_test, dataset.y_test, loss)
+                    logs.update({f"test_{key}": value for key, value in test.items() if f"test_{key}" in metrics})
+                seconds = time.perf_counter() - start
+                for name in metrics:
+                    history[name].append(logs[name])
+                if verbose:
+                    shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
+                    print(f"Epoch {epoch + 1}/{epochs} - {seconds:.2f}s{shown}", flush=True)
+                finished += 1
+                for function in events["on_epoch_end"]:
+                    function(self, epoch, logs)
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            if progress:
+                progress.clear()
+            print(f"Training interrupted; returning the history of {finished} finished epoch(s).", flush=True)
+        finally:
+            for function in events["on_train_end"]:
+                function(self, history)
+        return history
+
+    def _checkTraining(self, dataset, loss, epochs, metrics):
+        """Fail before any work on anything ``train`` cannot use."""
+        layers = self._layersOrFail()
+        if not isinstance(loss, Loss):
+            raise TypeError(f"train: loss must be a Loss such as CrossEntropy(), got {loss!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"train: epochs must be a positive integer, got {epochs!r}")
+        if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
+            raise TypeError(f"train: metrics must be a list of names, got {metrics!r}")
+        unknown = [name for name in metrics if name not in METRICS]
+        if unknown:
+            raise ValueError(f"train: unknown metric(s) {unknown}; known metrics: {list(METRICS)}")
+        for part in ("x_train", "y_train"):
+            if not hasattr(dataset, part):
+                raise TypeError(f"train: dataset must be a Dataset (with x_train, y_train), got {dataset!r}")
+        if any(name.startswith("test") for name in metrics) and getattr(dataset, "x_test", None) is None:
+            raise ValueError(f"train: metrics {list(metrics)} need a test set, but the dataset has none")
+        for part, width, what in (("x", layers[0].inputDim, "inputDim of the first layer"),
+                                  ("y", layers[-1].outputDim, "outputDim of the last layer")):
+            for split in ("train", "test"):
+                array = getattr(dataset, f"{part}_{split}", None)
+                if array is not None and (array.ndim != 2 or array.shape[1] != width):
+                    raise ValueError(f"train: dataset.{part}_{split} has shape {array.shape}, but the "
+                                     f"network needs {width} columns ({what})")
+
+    def _trainEpoch(self, dataset, loss, batchCallbacks, progress):
+        """One pass over the training set; return its mean loss and accuracy."""
+        parameters = [theta for theta, _ in self.parameters()]
+        lastGood = [theta.copy() for theta in parameters]
+        totalLoss, correct, seen = 0.0, 0, 0
+        for batch, (x, y) in enumerate(dataset):
+            x = x.astype(self.dtype, copy=False)
+            for layer in self.layers:
+                x = layer.forward(x)
+            value = loss(x, y)
+            if not math.isfinite(value):
+                for theta, good in zip(parameters, lastGood):
+                    np.copyto(theta, good)
+                raise FloatingPointError(
+                    f"training diverged: the loss became {value} at batch {batch}; the weights were restored "
+                    f"to their last finite values; try a lower learning rate")
+            n = len(y)
+            totalLoss += value * n
+            correct += np.count_nonzero(x.argmax(axis=1) == y.argmax(axis=1))
+            seen += n
+            self._backward(loss.gradient(x, y), inputGradient=False, inPlace=True)
+            for theta, good in zip(parameters, lastGood):
+                np.copyto(good, theta)
+            self.update()
+            for function in batchCallbacks:
+                function(self, batch, {"loss": value})
+            if progress:
+                progress.show(batch + 1, totalLoss / seen)
+        if progress:
+            progress.clear()
+        return totalLoss / seen, correct / seen
+
+    def evaluate(self, x, y, loss):
+        """Loss and accuracy on ``x (n, inputDim)``, ``y (n, outputDim)``, computed in blocks.
+
+        Returns
+        -------
+        dict with ``"loss"`` (the mean over the samples) and ``"accuracy"``
+        (share of samples whose arg-max output is the arg-max of ``y``).
+        """
+        x, _ = self._input(x)
+        y = np.asarray(y)
+        if y.shape != (x.shape[0], self.outputDim):
+            raise ValueError(f"evaluate: y has shape {y.shape}, expected {(x.shape[0], self.outputDim)}")
+        total, correct = 0.0, 0
+        for start in range(0, x.shape[0], _BLOCK):
+            yPred = self.predict(x[start:start + _BLOCK])
+            yBlock = y[start:start + _BLOCK]
+            total += loss(yPred, yBlock) * len(yBlock)
+            correct += np.count_nonzero(yPred.argmax(axis=1) == yBlock.argmax(axis=1))
+        return {"loss": total / x.shape[0], "accuracy": correct / x.shape[0]}
+
+    # -------------------------------------------------------- persistence
+    def getWeights(self):
+        """A copy of every parameter, layer by layer (``[W0, b0, W1, b1, ...]``)."""
+        return [theta.copy() for theta, _ in self.parameters()]
+
+    def setWeights(self, weights):
+        """Copy ``weights`` (as returned by ``getWeights``) into the parameters, in place."""
+        parameters = [theta for theta, _ in self.parameters()]
+        if len(weights) != len(parameters):
+            raise ValueError(f"setWeights: expected {len(parameters)} arrays, got {len(weights)}")
+        for index, (theta, value) in enumerate(zip(parameters, weights)):
+            if np.shape(value) != theta.shape:
+                raise ValueError(f"setWeights: array {index} has shape {np.shape(value)}, expected {theta.shape}")
+            np.copyto(theta, value)
+
+    def save(self, path):
+        """Write architecture, weights and optimizer state to one ``.npz`` file.
+
+        The file holds only numeric arrays and one JSON string, so ``load``
+        never needs pickle. Written to a temporary file first and renamed, so
+        an interrupted save never leaves a half-written file. ``.npz`` is
+        appended when missing, as ``numpy.savez`` does; returns the path.
+        """
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        optimizers = []
+        for layer in self.layers:
+            if not any(layer.optimizer is known for known in optimizers):
+                optimizers.append(layer.optimizer)
+        architecture = {
+            "format": _FORMAT, "dtype": self.dtype.name,
+            "optimizers": [{"name": type(o).__name__, "config": o.config()} for o in optimizers],
+            "layers": [{"inputDim": layer.inputDim, "outputDim": layer.outputDim,
+                        "activation": {"name": type(layer.activation).__name__,
+                                       "config": layer.activation.config()},
+                        "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer)}
+                       for layer in self.layers]}
+        arrays = {"architecture": np.array(json.dumps(architecture))}
+        for index, layer in enumerate(self.layers):
+            for name in ("W", "b"):
+                theta = getattr(layer, name)
+                arrays[f"layer{index}.{name}"] = theta
+                for key, value in layer.optimizer.state(theta).items():
+                    if key != "scratch":
+                        arrays[f"layer{index}.{name}.{key}"] = np.asarray(value)
+        folder = os.path.dirname(os.path.abspath(path))
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".deepbasics-", suffix=".npz.part")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model written by ``save``: same layers, weights and optimizer state."""
+        path = os.fspath(path)
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+        except ValueError as error:
+            raise ValueError(f"MLP.load: {path} holds Python objects or is not a deepbasics model "
+                             f"file; loading it would need pickle, which is refused ({error})") from error
+        try:
+            architecture = json.loads(str(arrays["architecture"]))
+            optimizers = [optimizerModule.fromConfig(o["name"], o["config"]) for o in architecture["optimizers"]]
+            model = cls(dtype=np.dtype(architecture["dtype"]))
+            for index, spec in enumerate(architecture["layers"]):
+                activation = activations.fromConfig(spec["activation"]["name"], spec["activation"]["config"])
+                layer = Dense(spec["inputDim"], spec["outputDim"], activation=activation,
+                              optimizer=optimizers[spec["optimizer"]], dtype=model.dtype)
+                model.addLayer(layer)
+                for name in ("W", "b"):
+                    theta = getattr(layer, name)
+                    np.copyto(theta, arrays[f"layer{index}.{name}"])
+                    prefix = f"layer{index}.{name}."
+                    state = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+                    if state:
+                        layer.optimizer.setState(theta, state)
+        except (KeyError, TypeError, json.JSONDecodeError) as error:
+            raise ValueError(f"MLP.load: {path} is not a valid deepbasics model file ({error!r})") from error
+        return model
+
+    # ------------------------------------------------------------ display
+    def summary(self):
+        """Print a table of the layers: shapes, activations and parameter counts."""
+        rows = [("#", "layer", "input", "output", "activation", "optimizer", "parameters")]
+        for index, layer in enumerate(self.layers):
+            rows.append((str(index), "Dense", f"(n, {layer.inputDim})", f"(n, {layer.outputDim})",
+                         repr(layer.activation), type(layer.optimizer).__name__,
+                         f"{layer.countParameters():,}"))
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        rule = "-" * max(len(line) for line in lines)
+        total = sum(layer.countParameters() for layer in self.layers)
+        print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
+                         f"Total parameters: {total:,}"]))
+
+    def __repr__(self):
+        if not self.layers:
+            return f"MLP(dtype=numpy.{self.dtype.name})"
+        inner = "".join(f"\n    {layer!r}," for layer in self.layers)
+        return f"MLP(dtype=numpy.{self.dtype.name}, layers=[{inner}\n])"
+
+    def __len__(self):
+        return len(self.layers)
+
+
+class _Progress:
+    """A one-line progress bar for a terminal, redrawn about a hundred times an epoch."""
+
+    def __init__(self, total, width=30):
+        self.total, self.width = total, width
+        self.every = max(1, total // 100)
+
+    def show(self, done, loss):
+        if done % self.every and done != self.total:
+            return
+        filled = self.width * done // self.total
+        bar = "=" * filled + "." * (self.width - filled)
+        sys.stdout.write(f"\r[{bar}] {done}/{self.total} - loss: {loss:.4f}")
+        sys.stdout.flush()
+
+    def clear(self):
+        sys.stdout.write("\r" + " " * (self.width + 40) + "\r")
+        sys.stdout.flush()
