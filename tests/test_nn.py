@@ -1,0 +1,211 @@
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from helpers import assertGradient, numericalGradient
+from layers import Dense
+from loss import MSE, CrossEntropy
+from nn import MLP
+from optimizer import SGD, Adam
+
+HIDDEN = [Identity, Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.1), Softmax]
+
+
+def chapterNetwork(dtype=np.float32, optimizer=None):
+    model = MLP(dtype=dtype)
+    optimizer = optimizer or Adam(learningRate=0.001)
+    model.addLayer(Dense(inputDim=8, outputDim=6, activation=ReLU(), optimizer=optimizer, seed=1))
+    model.addLayer(Dense(inputDim=6, outputDim=5, activation=ReLU(), optimizer=optimizer, seed=2))
+    model.addLayer(Dense(inputDim=5, outputDim=3, activation=Softmax(), optimizer=optimizer, seed=3))
+    return model
+
+
+def test_the_chapters_first_network():
+    nn = MLP()
+    nn.addLayer(Dense(inputDim=3, outputDim=4))
+    nn.addLayer(Dense(inputDim=4, outputDim=2))
+    assert len(nn) == 2
+    assert nn.forward(np.ones((5, 3))).shape == (5, 2)
+    assert nn.forward(np.ones(3)).shape == (2,)
+
+
+def test_forward_is_the_composition_of_the_layers():
+    model = MLP(dtype=np.float64)
+    model.addLayer(Dense(3, 4, activation=Tanh(), seed=0))
+    model.addLayer(Dense(4, 2, activation=Identity(), seed=1))
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    W1, b1, W2, b2 = (theta for theta, _ in model.parameters())
+    np.testing.assert_allclose(model.forward(x), np.tanh(x @ W1.T + b1) @ W2.T + b2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_everything_is_in_the_models_dtype(dtype):
+    model = chapterNetwork(dtype)
+    for theta, gradient in model.parameters():
+        assert theta.dtype == dtype and gradient.dtype == dtype
+    x = np.random.default_rng(0).random((4, 8))  # float64 input is converted
+    out = model.forward(x)
+    assert out.dtype == dtype
+    model.backward(CrossEntropy().gradient(out, np.eye(3)[[0, 1, 2, 0]]))
+    assert all(gradient.dtype == dtype for _, gradient in model.parameters())
+    assert model.predict(x).dtype == dtype
+
+
+def test_predict_equals_forward_and_keeps_no_state():
+    model = chapterNetwork(np.float64)
+    rng = np.random.default_rng(0)
+    x, other = rng.random((5, 8)), rng.random((20000, 8))
+    out = model.forward(x)
+    np.testing.assert_allclose(model.predict(other)[:5], model.forward(other[:5]), rtol=1e-12)
+    model.forward(x)
+    model.predict(other)  # must not replace what backward needs
+    model.backward(MSE().gradient(out, np.zeros_like(out)))
+    expected = [gradient.copy() for _, gradient in model.parameters()]
+    model.forward(x)
+    model.backward(MSE().gradient(out, np.zeros_like(out)))
+    for (_, gradient), before in zip(model.parameters(), expected):
+        np.testing.assert_array_equal(gradient, before)
+    assert model.predict(x[0]).shape == (3,)
+
+
+def networkLoss(model, x, y, loss):
+    return lambda: loss(model.predict(x), y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(widths=st.lists(st.integers(1, 6), min_size=2, max_size=5),
+       hidden=st.lists(st.sampled_from(range(len(HIDDEN))), min_size=4, max_size=4),
+       lossName=st.sampled_from(["MSE", "CrossEntropy-Sigmoid", "CrossEntropy-Softmax", "MSE-Identity"]),
+       batch=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_whole_network_gradients_match_finite_differences(widths, hidden, lossName, batch, seed):
+    rng = np.random.default_rng(seed)
+    model = MLP(dtype=np.float64)
+    for i, (fanIn, fanOut) in enumerate(zip(widths[:-1], widths[1:])):
+        last = i == len(widths) - 2
+        if last and lossName != "MSE":
+            activation = {"CrossEntropy-Sigmoid": Sigmoid, "CrossEntropy-Softmax": Softmax,
+                          "MSE-Identity": Identity}[lossName]()
+        else:
+            activation = HIDDEN[hidden[i % len(hidden)]]()
+        model.addLayer(Dense(fanIn, fanOut, activation=activation, seed=seed + i))
+    x = rng.normal(size=(batch, widths[0]))
+    # stay away from the kinks of the ReLU family, where no derivative exists
+    z = x
+    for layer in model.layers:
+        preActivation = z @ layer.W.T + layer.b
+        assume(np.abs(preActivation).min() > 1e-2)
+        z = layer.predict(z)
+    loss = CrossEntropy() if lossName.startswith("CrossEntropy") else MSE()
+    y = rng.uniform(0, 1, size=(batch, widths[-1]))
+    out = model.forward(x)
+    dx = model.backward(loss.gradient(out, y), inputGradient=True)
+    function = networkLoss(model, x, y, loss)
+    for index, layer in enumerate(model.layers):
+        assertGradient(layer.dW, numericalGradient(function, layer.W), f"network dW{index} {lossName}")
+        assertGradient(layer.db, numericalGradient(function, layer.b), f"network db{index} {lossName}")
+    assertGradient(dx, numericalGradient(function, x), f"network dx {lossName}")
+
+
+def test_chapter_classifier_gradients_against_pytorch_autograd():
+    torch = pytest.importorskip("torch")
+    model = MLP(dtype=np.float64)
+    model.addLayer(Dense(12, 10, activation=ReLU(), seed=0))
+    model.addLayer(Dense(10, 7, activation=LeakyReLU(0.05), seed=1))
+    model.addLayer(Dense(7, 6, activation=Tanh(), seed=2))
+    model.addLayer(Dense(6, 4, activation=Softmax(), seed=3))
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(9, 12)), np.eye(4)[rng.integers(0, 4, 9)]
+    out = model.forward(x)
+    value = CrossEntropy()(out, y)
+    model.backward(CrossEntropy().gradient(out, y))
+
+    parameters = [torch.tensor(theta.copy(), requires_grad=True) for theta, _ in model.parameters()]
+    W1, b1, W2, b2, W3, b3, W4, b4 = parameters
+    h = torch.relu(torch.tensor(x) @ W1.T + b1)
+    h = torch.nn.functional.leaky_relu(h @ W2.T + b2, 0.05)
+    h = torch.tanh(h @ W3.T + b3)
+    p = torch.softmax(h @ W4.T + b4, dim=1)
+    reference = torch.nn.functional.binary_cross_entropy(p, torch.tensor(y), reduction="sum") / len(y)
+    reference.backward()
+    np.testing.assert_allclose(out, p.detach().numpy(), rtol=1e-12)
+    assert value == pytest.approx(reference.item(), rel=1e-12)
+    for (_, gradient), tensor in zip(model.parameters(), parameters):
+        assertGradient(gradient, tensor.grad.numpy(), "classifier vs torch", 1e-10)
+
+
+def test_one_shared_adam_trains_exactly_like_one_adam_per_layer():
+    rng = np.random.default_rng(0)
+    shared = chapterNetwork(np.float64, Adam(0.01))
+    separate = MLP(dtype=np.float64)
+    for layer in shared.layers:
+        separate.addLayer(Dense(layer.inputDim, layer.outputDim, activation=layer.activation,
+                                optimizer=Adam(0.01)))
+    separate.setWeights(shared.getWeights())
+    for _ in range(5):
+        x, y = rng.random((4, 8)), np.eye(3)[rng.integers(0, 3, 4)]
+        for model in (shared, separate):
+            out = model.forward(x)
+            model.backward(CrossEntropy().gradient(out, y))
+            model.update()
+    for a, b in zip(shared.getWeights(), separate.getWeights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_add_layer_checks_sizes_and_types():
+    model = MLP()
+    model.addLayer(Dense(inputDim=3, outputDim=4))
+    with pytest.raises(ValueError, match="layer 1 has inputDim=5 but the previous layer has outputDim=4"):
+        model.addLayer(Dense(inputDim=5, outputDim=2))
+    with pytest.raises(TypeError, match="addLayer expects a Dense layer, got ReLU"):
+        model.addLayer(ReLU())
+    assert len(model) == 1
+
+
+def test_forward_checks_the_input_width():
+    model = chapterNetwork()
+    with pytest.raises(ValueError, match=r"expected input of shape \(n, 8\) or \(8,\), got shape \(2, 5\)"):
+        model.forward(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match=r"got shape \(7,\)"):
+        model.predict(np.zeros(7))
+
+
+def test_backward_checks_the_gradient_shape():
+    model = chapterNetwork()
+    model.forward(np.zeros((2, 8)))
+    with pytest.raises(ValueError, match=r"lossGradient has shape \(3, 3\), expected the shape of the last "
+                                         r"forward output \(2, 3\)"):
+        model.backward(np.zeros((3, 3)))
+
+
+def test_empty_network_says_what_to_do():
+    with pytest.raises(RuntimeError, match=r"no layers yet; add some with addLayer"):
+        MLP().forward(np.zeros(3))
+
+
+def test_dtype_must_be_a_float_type():
+    with pytest.raises(ValueError, match="dtype must be numpy.float32 or numpy.float64, got int64"):
+        MLP(dtype=np.int64)
+
+
+def test_summary_prints_layers_shapes_activations_and_counts(capsys):
+    chapterNetwork().summary()
+    text = capsys.readouterr().out
+    assert "Dense  (n, 8)  (n, 6)  ReLU()" in text
+    assert "Softmax()" in text and "54" in text and "Total parameters: 107" in text
+
+
+def test_repr_reads_like_the_code():
+    model = MLP()
+    model.addLayer(Dense(inputDim=2, outputDim=1, activation=Sigmoid(), optimizer=SGD(learningRate=0.1)))
+    assert repr(model) == ("MLP(dtype=numpy.float32, layers=[\n    Dense(inputDim=2, outputDim=1, "
+                           "activation=Sigmoid(), optimizer=SGD(learningRate=0.1, momentum=0.0)),\n])")
+
+
+def test_set_weights_checks_shapes():
+    model = chapterNetwork()
+    weights = model.getWeights()
+    weights[2] = np.zeros((2, 2))
+    with pytest.raises(ValueError, match=r"array 2 has shape \(2, 2\), expected \(5, 6\)"):
+        model.setWeights(weights)
