@@ -1,0 +1,298 @@
+import gzip
+import http.server
+import os
+import shutil
+import struct
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import dataset
+from dataset import FILES, Dataset, readIdx
+
+
+# ------------------------------------------------------------------ IDX files
+def writeIdx(path, array, compress=None):
+    array = np.asarray(array, dtype=np.uint8)
+    data = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    compress = str(path).endswith(".gz") if compress is None else compress
+    with (gzip.open if compress else open)(path, "wb") as file:
+        file.write(data)
+    return path
+
+
+def fakeSet(folder, train=20, test=8, seed=0):
+    """Write a small MNIST-shaped set in the official layout."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", train), ("test", test)):
+        writeIdx(folder / f"{FILES[split + '_images']}.gz", rng.integers(0, 256, (n, 28, 28)))
+        writeIdx(folder / FILES[split + "_labels"], rng.integers(0, 10, n))  # uncompressed works too
+    return folder
+
+
+def test_read_idx_round_trip(tmp_path):
+    images = np.arange(2 * 3 * 4).reshape(2, 3, 4)
+    np.testing.assert_array_equal(readIdx(writeIdx(tmp_path / "a.gz", images)), images)
+    np.testing.assert_array_equal(readIdx(writeIdx(tmp_path / "b", [7, 8, 9])), [7, 8, 9])
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x00\x00\x0d\x01\x00\x00\x00\x01\x05", "not an IDX file of unsigned bytes"),
+    (b"PK\x03\x04", "not an IDX file of unsigned bytes"),
+    (b"", "magic number missing"),
+    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated IDX header"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", r"announces shape \(5,\), i.e. 13 bytes, but the file holds 10 bytes \(truncated\)"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "trailing data"),
+])
+def test_malformed_idx_files_are_refused_by_name(tmp_path, content, message):
+    path = tmp_path / "broken-idx1-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as error:
+        readIdx(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_truncated_gzip_file_is_refused_by_name(tmp_path):
+    path = writeIdx(tmp_path / "x-idx1-ubyte.gz", np.arange(1000) % 256)
+    path.write_bytes(path.read_bytes()[:-30])
+    with pytest.raises(ValueError, match="not a readable IDX file") as error:
+        readIdx(path)
+    assert str(path) in str(error.value)
+
+
+def test_small_set_in_the_official_layout(tmp_path):
+    fakeSet(tmp_path / "mnist", train=20, test=8)
+    data = Dataset(name="mnist", data_dir=tmp_path, batch_size=6, download=False)
+    assert data.x_train.shape == (20, 784) and data.y_train.shape == (20, 10)
+    assert data.x_test.shape == (8, 784) and data.x_train.dtype == np.float32
+    assert data.x_train.min() >= 0 and data.x_train.max() <= 1
+    np.testing.assert_array_equal(data.y_train.sum(axis=1), 1)
+    assert len(data) == 4
+    assert [len(x) for x, _ in data] == [6, 6, 6, 2]
+
+
+def test_mismatched_image_and_label_counts_are_refused(tmp_path):
+    folder = fakeSet(tmp_path / "mnist")
+    writeIdx(folder / FILES["train_labels"], np.zeros(19))
+    with pytest.raises(ValueError, match=r"expected 20 labels .* got shape \(19,\)"):
+        Dataset(data_dir=tmp_path, download=False)
+
+
+def test_labels_out_of_range_are_refused(tmp_path):
+    folder = fakeSet(tmp_path / "mnist")
+    writeIdx(folder / FILES["test_labels"], np.full(8, 12))
+    with pytest.raises(ValueError, match="labels must be 0 to 9, found 12"):
+        Dataset(data_dir=tmp_path, download=False)
+
+
+def test_missing_files_without_download_name_folder_files_and_variable(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        Dataset(name="fashion-mnist", data_dir=tmp_path, download=False)
+    message = str(error.value)
+    assert str(tmp_path / "fashion-mnist") in message
+    assert "train-images-idx3-ubyte" in message and "t10k-labels-idx1-ubyte" in message
+    assert "DEEPBASICS_DATA_DIR" in message
+
+
+def test_data_dir_defaults_to_the_environment_variable(tmp_path, monkeypatch):
+    fakeSet(tmp_path / "mnist")
+    monkeypatch.setenv("DEEPBASICS_DATA_DIR", str(tmp_path))
+    assert Dataset(download=False, batch_size=5).x_train.shape == (20, 784)
+
+
+def test_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="unknown name 'cifar'; known: mnist, fashion-mnist"):
+        Dataset(name="cifar")
+
+
+# ------------------------------------------------------------- real MNIST
+def test_real_mnist_matches_its_published_figures(mnistDir):
+    data = Dataset(name="mnist", train_size=60000, test_size=10000, batch_size=50, data_dir=mnistDir)
+    assert data.x_train.shape == (60000, 784) and data.x_test.shape == (10000, 784)
+    assert data.x_train.mean() == pytest.approx(0.1307, abs=1e-4)
+    assert data.x_train.std() == pytest.approx(0.3081, abs=1e-4)
+    np.testing.assert_array_equal(data.y_train[:10].argmax(axis=1), [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
+    assert len(data) == 1200
+
+
+def test_real_fashion_mnist_loads(mnistDir):
+    data = Dataset(name="fashion-mnist", train_size=100, test_size=50, data_dir=mnistDir, dtype=np.float64)
+    assert data.x_train.shape == (100, 784) and data.y_test.shape == (50, 10)
+    assert data.x_train.dtype == np.float64
+
+
+def test_loading_holds_no_more_than_one_float_copy(mnistDir):
+    tracemalloc.start()
+    try:
+        data = Dataset(name="mnist", data_dir=mnistDir)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    floats = data.x_train.nbytes + data.x_test.nbytes
+    rawBytes = 60000 * 784  # the decompressed uint8 images, read once
+    assert peak < floats + 2 * rawBytes, f"peak {peak / 2**20:.0f} MiB for {floats / 2**20:.0f} MiB of floats"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("train_size", 60001, "train_size must be between 1 and 60000, got 60001"),
+    ("test_size", 0, "test_size must be between 1 and 10000, got 0"),
+    ("batch_size", 101, "batch_size must be between 1 and 100, got 101"),
+])
+def test_sizes_are_checked_against_the_files(mnistDir, name, value, message):
+    arguments = {"train_size": 100, name: value}
+    with pytest.raises(ValueError, match=message):
+        Dataset(data_dir=mnistDir, **arguments)
+
+
+# ------------------------------------------------------------- batches
+def arrays(n=23, seed=None, batch_size=5, shuffle=True):
+    x = np.arange(n * 2, dtype=np.float64).reshape(n, 2)
+    return Dataset(x_train=x, y_train=x[:, :1] * 10, batch_size=batch_size, seed=seed, shuffle=shuffle)
+
+
+def test_batches_cover_every_sample_once_per_epoch_and_reshuffle():
+    data = arrays(seed=3)
+    first = np.concatenate([x[:, 0] for x, _ in data])
+    second = np.concatenate([x[:, 0] for x, _ in data])
+    assert sorted(first) == sorted(second) == list(np.arange(23) * 2.0)
+    assert not np.array_equal(first, second)
+    for x, y in data:
+        np.testing.assert_array_equal(y[:, 0], x[:, 0] * 10)  # pairs stay together
+
+
+def test_seed_makes_shuffling_reproducible():
+    a = [x.copy() for x, _ in arrays(seed=7)]
+    b = [x.copy() for x, _ in arrays(seed=7)]
+    for left, right in zip(a, b):
+        np.testing.assert_array_equal(left, right)
+
+
+def test_unshuffled_batches_are_views_in_order():
+    data = arrays(shuffle=False)
+    batches = list(data)
+    assert all(np.shares_memory(x, data.x_train) for x, _ in batches)
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), data.x_train)
+
+
+def test_own_arrays_are_checked():
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="x_train has 4 samples but y_train has 3"):
+        Dataset(x_train=x, y_train=np.zeros((3, 1)), batch_size=2)
+    with pytest.raises(ValueError, match="x_train contains NaN or infinite values"):
+        Dataset(x_train=np.full((4, 3), np.nan), y_train=np.zeros(4), batch_size=2)
+    with pytest.raises(ValueError, match="x_test and y_test must be given together"):
+        Dataset(x_train=x, y_train=np.zeros(4), x_test=x, batch_size=2)
+    with pytest.raises(ValueError, match="give either name='mnist' or x_train/y_train"):
+        Dataset(name="mnist", x_train=x, y_train=np.zeros(4))
+    with pytest.raises(TypeError, match="batch_size must be an integer, got float 2.5"):
+        Dataset(x_train=x, y_train=np.zeros(4), batch_size=2.5)
+
+
+def test_one_dimensional_targets_become_a_column():
+    data = Dataset(x_train=np.zeros((4, 3)), y_train=np.arange(4), batch_size=2, dtype=np.float64)
+    assert data.y_train.shape == (4, 1) and data.y_train.dtype == np.float64
+
+
+# ------------------------------------------------------------- downloads
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes = {}  # path -> (bytes, mode), mode in {"good", "cut"}
+
+    def do_GET(self):
+        if self.path not in self.routes:
+            self.send_error(404)
+            return
+        content, mode = self.routes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content if mode == "good" else content[: len(content) // 2])
+        self.wfile.flush()
+        if mode == "cut":
+            self.close_connection = True
+
+    def log_message(self, *arguments):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A local HTTP server with a good copy of MNIST, and corrupt, interrupting and
+    uncompressed copies of its smallest training file."""
+    from conftest import dataDir
+
+    folder = dataDir()
+    if folder is None or not (folder / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    routes = {}
+    for fileName in FILES.values():
+        routes[f"/good/{fileName}.gz"] = ((folder / "mnist" / f"{fileName}.gz").read_bytes(), "good")
+    content = routes["/good/train-labels-idx1-ubyte.gz"][0]
+    raw = gzip.decompress(content)
+    routes["/corrupt/train-labels-idx1-ubyte.gz"] = (gzip.compress(raw[:-1] + bytes([raw[-1] ^ 1])), "good")
+    routes["/cut/train-labels-idx1-ubyte.gz"] = (content, "cut")
+    routes["/plain/train-labels-idx1-ubyte.gz"] = (raw, "good")
+    _Handler.routes = routes
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def withAllBut(tmp_path, mnistDir, missing="train-labels-idx1-ubyte"):
+    """A data folder holding every MNIST file but one, so a download test moves little data."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for fileName in FILES.values():
+        if fileName != missing:
+            shutil.copy(mnistDir / "mnist" / f"{fileName}.gz", folder)
+    return folder
+
+
+def test_download_of_all_four_files(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(dataset, "TIMEOUT", 10)
+    data = Dataset(name="mnist", data_dir=tmp_path, mirror=server + "/good/", train_size=100, test_size=10)
+    assert sorted(os.listdir(tmp_path / "mnist")) == sorted(f"{name}.gz" for name in FILES.values())
+    np.testing.assert_array_equal(data.y_train[:10].argmax(axis=1), [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
+
+
+def test_a_corrupt_mirror_is_skipped_for_the_next(tmp_path, mnistDir, server):
+    folder = withAllBut(tmp_path, mnistDir)
+    Dataset(data_dir=tmp_path, mirror=[server + "/corrupt/", server + "/good/"], train_size=100, test_size=10)
+    assert sorted(os.listdir(folder)) == sorted(f"{name}.gz" for name in FILES.values())
+
+
+@pytest.mark.parametrize("mirror, reason", [("corrupt", "SHA-256 of the content is"),
+                                            ("cut", "IncompleteRead"),
+                                            ("missing", "404")])
+def test_a_failed_download_leaves_nothing_behind(tmp_path, mnistDir, server, mirror, reason):
+    folder = withAllBut(tmp_path, mnistDir)
+    before = sorted(os.listdir(folder))
+    with pytest.raises(FileNotFoundError) as error:
+        Dataset(data_dir=tmp_path, mirror=f"{server}/{mirror}/")
+    assert reason in str(error.value)
+    assert "train-labels-idx1-ubyte" in str(error.value) and "DEEPBASICS_DATA_DIR" in str(error.value)
+    assert sorted(os.listdir(folder)) == before
+
+
+def test_an_uncompressed_download_is_kept_uncompressed(tmp_path, mnistDir, server):
+    folder = withAllBut(tmp_path, mnistDir)
+    Dataset(data_dir=tmp_path, mirror=server + "/plain/", train_size=100, test_size=10)
+    assert (folder / "train-labels-idx1-ubyte").is_file()
+
+
+def test_ctrl_c_during_a_download_leaves_nothing_behind(tmp_path, mnistDir, server, monkeypatch):
+    folder = withAllBut(tmp_path, mnistDir)
+    before = sorted(os.listdir(folder))
+
+    def interrupt(*arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dataset, "_contentSha256", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        Dataset(data_dir=tmp_path, mirror=server + "/good/")
+    assert sorted(os.listdir(folder)) == before
