@@ -132,7 +132,7 @@ class EarlyStopping(Callback):
                 self.bestWeights = model.getWeights()
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:
                 self.stoppedEpoch = epoch
                 model.stop_training = True
                 self._restore(model)

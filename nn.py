@@ -302,7 +302,7 @@ class MLP:
                 progress.show(batch + 1, totalLoss / seen)
         if progress:
             progress.clear()
-        return totalLoss / seen, correct / seen
+        return float(totalLoss / seen), float(correct / seen)
 
     def evaluate(self, x, y, loss):
         """Loss and accuracy on ``x (n, inputDim)``, ``y (n, outputDim)``, computed in blocks.
@@ -322,7 +322,7 @@ class MLP:
             yBlock = y[start:start + _BLOCK]
             total += loss(yPred, yBlock) * len(yBlock)
             correct += np.count_nonzero(yPred.argmax(axis=1) == yBlock.argmax(axis=1))
-        return {"loss": total / x.shape[0], "accuracy": correct / x.shape[0]}
+        return {"loss": float(total / x.shape[0]), "accuracy": float(correct / x.shape[0])}
 
     # -------------------------------------------------------- persistence
     def getWeights(self):

@@ -1,0 +1,276 @@
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from activations import Identity, ReLU, Sigmoid, Softmax
+from callbacks import Callback, EarlyStopping, ModelCheckpoint
+from dataset import Dataset
+from layers import Dense
+from loss import MSE, CrossEntropy
+from nn import MLP
+from optimizer import SGD, Adam
+
+ALL_METRICS = ["train_loss", "test_loss", "train_accuracy", "test_accuracy"]
+
+
+def blobs(n=400, seed=0, shuffle=True, batch_size=20):
+    """Three well separated Gaussian blobs in 4-D, one-hot labels."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    centres = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=float)
+    x = centres[labels] + rng.normal(0, 0.5, (n, 4))
+    y = np.eye(3)[labels]
+    half = n // 2
+    return Dataset(x_train=x[:half], y_train=y[:half], x_test=x[half:], y_test=y[half:],
+                   batch_size=batch_size, seed=seed, shuffle=shuffle)
+
+
+def classifier(optimizer=None, dtype=np.float32, seed=0):
+    model = MLP(dtype=dtype)
+    optimizer = optimizer or Adam(learningRate=0.01)
+    model.addLayer(Dense(4, 8, activation=ReLU(), optimizer=optimizer, seed=seed))
+    model.addLayer(Dense(8, 3, activation=Softmax(), optimizer=optimizer, seed=seed + 1))
+    return model
+
+
+def test_training_learns_and_returns_one_value_per_epoch_and_metric():
+    model = classifier()
+    history = model.train(blobs(), loss=CrossEntropy(), epochs=5, metrics=ALL_METRICS, verbose=False)
+    assert set(history) == set(ALL_METRICS)
+    assert all(len(values) == 5 and all(isinstance(v, float) for v in values) for values in history.values())
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["test_accuracy"][-1] > 0.95
+
+
+def test_metrics_agree_with_evaluate():
+    model = classifier()
+    data = blobs()
+    history = model.train(data, loss=CrossEntropy(), epochs=2, metrics=["test_loss", "test_accuracy"], verbose=False)
+    result = model.evaluate(data.x_test, data.y_test, CrossEntropy())
+    assert history["test_loss"][-1] == pytest.approx(result["loss"], rel=1e-6)
+    assert history["test_accuracy"][-1] == result["accuracy"]
+    # accuracy is the share of matching arg-maxes
+    expected = np.mean(model.predict(data.x_test).argmax(1) == data.y_test.argmax(1))
+    assert result["accuracy"] == pytest.approx(expected)
+
+
+def test_accuracy_is_defined_with_mse_too():
+    model = MLP()
+    model.addLayer(Dense(4, 3, activation=Identity(), optimizer=SGD(0.05), seed=0))
+    history = model.train(blobs(), loss=MSE(), epochs=10, metrics=["test_accuracy"], verbose=False)
+    assert history["test_accuracy"][-1] > 0.9 and type(history["test_accuracy"][-1]) is float
+
+
+def test_an_unknown_metric_fails_before_any_work():
+    model = classifier()
+    before = model.getWeights()
+    called = []
+    with pytest.raises(ValueError, match=r"unknown metric\(s\) \['accuracy'\]; known metrics: \['train_loss'"):
+        model.train(blobs(), loss=CrossEntropy(), epochs=1, metrics=["train_loss", "accuracy"],
+                    callbacks={"on_train_begin": lambda m: called.append(1)})
+    assert not called
+    for a, b in zip(before, model.getWeights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"epochs": 0}, ValueError, "epochs must be a positive integer, got 0"),
+    ({"epochs": 2.0}, ValueError, "epochs must be a positive integer, got 2.0"),
+    ({"loss": "CrossEntropy"}, TypeError, "loss must be a Loss such as CrossEntropy()"),
+    ({"metrics": "test_loss"}, TypeError, "metrics must be a list of names"),
+    ({"callbacks": {"on_step": print}}, ValueError, "unknown event 'on_step'"),
+    ({"callbacks": {"on_epoch_end": 3}}, TypeError, "3 is not callable"),
+])
+def test_bad_training_arguments_are_refused(arguments, error, message):
+    settings = {"loss": CrossEntropy(), "epochs": 1, **arguments}
+    with pytest.raises(error, match=message):
+        classifier().train(blobs(), verbose=False, **settings)
+
+
+def test_dataset_must_fit_the_network():
+    data = Dataset(x_train=np.zeros((10, 5)), y_train=np.zeros((10, 3)), batch_size=5)
+    with pytest.raises(ValueError, match=r"dataset.x_train has shape \(10, 5\), but the network needs 4 columns"):
+        classifier().train(data, loss=CrossEntropy(), epochs=1)
+    data = Dataset(x_train=np.zeros((10, 4)), y_train=np.zeros((10, 3)), batch_size=5)
+    with pytest.raises(ValueError, match="need a test set, but the dataset has none"):
+        classifier().train(data, loss=CrossEntropy(), epochs=1, metrics=["test_loss"])
+
+
+def test_verbose_prints_one_line_per_epoch_with_time_and_metrics(capsys):
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=2, metrics=["train_loss", "test_accuracy"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("Epoch 2/2 - ") and "s - train_loss: " in lines[1] and " - test_accuracy: " in lines[1]
+
+
+def test_divergence_raises_and_restores_the_last_finite_weights():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)) * 10
+    data = Dataset(x_train=x, y_train=x @ rng.normal(size=(4, 2)) * 100, batch_size=8, shuffle=False)
+    model = MLP()
+    model.addLayer(Dense(4, 2, activation=Identity(), optimizer=SGD(learningRate=10.0), seed=0))
+    seen = []
+    with pytest.raises(FloatingPointError, match="training diverged.*try a lower learning rate"):
+        model.train(data, loss=MSE(), epochs=50, verbose=False,
+                    callbacks={"on_batch_end": lambda m, batch, logs: seen.append(m.getWeights())})
+    assert len(seen) >= 2
+    weights = model.getWeights()
+    assert all(np.all(np.isfinite(w)) for w in weights)
+    # the restored weights are those before the last update, which gave the last finite loss
+    for restored, before in zip(weights, seen[-2]):
+        np.testing.assert_array_equal(restored, before)
+    assert np.isfinite(MSE()(model.predict(x[:8]), data.y_train[:8]))
+
+
+def test_ctrl_c_returns_the_history_of_finished_epochs(capsys):
+    model = classifier()
+
+    def interrupt(model, batch, logs):
+        if len(history) and batch == 3:
+            raise KeyboardInterrupt
+
+    history = []
+    ended = []
+    result = model.train(blobs(), loss=CrossEntropy(), epochs=5, metrics=["test_accuracy"],
+                         callbacks={"on_batch_end": interrupt,
+                                    "on_epoch_end": lambda m, epoch, logs: history.append(epoch),
+                                    "on_train_end": lambda m, h: ended.append(h)})
+    assert result == {"test_accuracy": result["test_accuracy"]} and len(result["test_accuracy"]) == 1
+    assert ended and ended[0] is result
+    assert "interrupted" in capsys.readouterr().out
+    assert np.all(np.isfinite(model.predict(np.ones((2, 4)))))  # still usable
+
+
+def test_callbacks_receive_the_documented_arguments_in_order():
+    events = []
+    model = classifier()
+    data = blobs(n=80, batch_size=20)
+    history = model.train(data, loss=CrossEntropy(), epochs=2, metrics=["test_loss"], verbose=False, callbacks={
+        "on_train_begin": lambda m: events.append(("begin", m is model)),
+        "on_batch_end": [lambda m, batch, logs: events.append(("batch", batch, sorted(logs)))],
+        "on_epoch_end": lambda m, epoch, logs: events.append(("epoch", epoch, sorted(logs))),
+        "on_train_end": lambda m, h: events.append(("end", h is not None)),
+    })
+    assert events[0] == ("begin", True)
+    assert events[1:3] == [("batch", 0, ["loss"]), ("batch", 1, ["loss"])]
+    assert events[3] == ("epoch", 0, ["test_loss", "train_loss"])
+    assert events[-1] == ("end", True) and len(events) == 8
+    assert len(history["test_loss"]) == 2
+
+
+def test_a_callback_stops_training_early():
+    def stop(model, epoch, logs):
+        if epoch == 1:
+            model.stop_training = True
+
+    history = classifier().train(blobs(), loss=CrossEntropy(), epochs=10, metrics=["train_loss"],
+                                 callbacks={"on_epoch_end": stop}, verbose=False)
+    assert len(history["train_loss"]) == 2
+
+
+def test_early_stopping_restores_the_best_weights():
+    class Scripted(Callback):
+        """Pretend test_loss values, best at epoch 1."""
+
+        def on_epoch_end(self, model, epoch, logs):
+            logs["test_loss"] = [0.5, 0.2, 0.3, 0.4, 0.6, 0.7][epoch]
+            snapshots.append(model.getWeights())
+
+    snapshots = []
+    stopper = EarlyStopping(monitor="test_loss", patience=2)
+    model = classifier()
+    history = model.train(blobs(), loss=CrossEntropy(), epochs=6, metrics=["train_loss"],
+                          callbacks=[Scripted(), stopper], verbose=False)
+    assert len(history["train_loss"]) == 4 and stopper.stoppedEpoch == 3 and stopper.bestEpoch == 1
+    for restored, best in zip(model.getWeights(), snapshots[1]):
+        np.testing.assert_array_equal(restored, best)
+
+
+def test_early_stopping_needs_its_metric():
+    with pytest.raises(ValueError, match="monitor 'test_accuracy' is not in the epoch logs"):
+        classifier().train(blobs(), loss=CrossEntropy(), epochs=2, verbose=False,
+                           callbacks={"on_epoch_end": EarlyStopping(monitor="test_accuracy")})
+
+
+def test_model_checkpoint_saves_every_epoch_or_the_best(tmp_path):
+    model = classifier()
+    model.train(blobs(), loss=CrossEntropy(), epochs=2, verbose=False,
+                callbacks={"on_epoch_end": ModelCheckpoint(tmp_path / "model-{epoch}.npz")})
+    assert sorted(os.listdir(tmp_path)) == ["model-1.npz", "model-2.npz"]
+    best = tmp_path / "best.npz"
+    model.train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["test_accuracy"], verbose=False,
+                callbacks=[ModelCheckpoint(best, monitor="test_accuracy", save_best_only=True)])
+    assert best.is_file()
+
+
+def test_training_again_continues_from_the_current_state():
+    data = blobs(shuffle=False)
+    once = classifier(dtype=np.float64)
+    once.train(data, loss=CrossEntropy(), epochs=2, verbose=False)
+    twice = classifier(dtype=np.float64)
+    twice.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    twice.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    for a, b in zip(once.getWeights(), twice.getWeights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_save_and_load_give_identical_predictions_and_resume_training(tmp_path):
+    data = blobs(shuffle=False)
+    model = classifier(optimizer=Adam(learningRate=0.02, beta_1=0.8))
+    model.addLayer(Dense(3, 2, activation=Sigmoid(), optimizer=SGD(0.1, momentum=0.5), seed=5))
+    data = Dataset(x_train=data.x_train, y_train=data.y_train[:, :2], batch_size=20, shuffle=False)
+    model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    path = model.save(tmp_path / "model")
+    assert path.endswith("model.npz")
+    loaded = MLP.load(path)
+    assert repr(loaded) == repr(model)
+    assert loaded.layers[0].optimizer is loaded.layers[1].optimizer  # still one shared Adam
+    x = np.random.default_rng(0).normal(size=(7, 4))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    loaded.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    for a, b in zip(model.getWeights(), loaded.getWeights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_refuses_pickled_objects(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, architecture=np.array([{"layers": []}], dtype=object))
+    with pytest.raises(ValueError, match="holds Python objects or is not a deepbasics model file"):
+        MLP.load(path)
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    with pytest.raises(ValueError, match="is not a valid deepbasics model file"):
+        MLP.load(tmp_path / "other.npz")
+
+
+def test_tensorboard_writes_scalars_that_tensorboard_reads(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    monkeypatch.chdir(tmp_path)
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["train_loss", "test_accuracy"],
+                       tensorboard=True, verbose=False)
+    (run,) = os.listdir(tmp_path / "runs")
+    events = accumulator.EventAccumulator(str(tmp_path / "runs" / run))
+    events.Reload()
+    assert {"train_loss", "test_accuracy"} <= set(events.Tags()["scalars"])
+    assert [event.step for event in events.Scalars("test_accuracy")] == [1, 2, 3]
+
+
+def test_tensorboard_without_its_dependency_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    with pytest.raises(ImportError, match=r'pip install "deepbasics\[tensorboard\]"'):
+        classifier().train(blobs(), loss=CrossEntropy(), epochs=1, tensorboard=True, verbose=False)
+
+
+def test_trains_on_real_mnist(mnistDir):
+    data = Dataset(name="mnist", train_size=6000, test_size=2000, batch_size=50, data_dir=mnistDir, seed=0)
+    model = MLP()
+    optimizer = Adam(learningRate=0.001)
+    model.addLayer(Dense(inputDim=784, outputDim=100, activation=ReLU(), optimizer=optimizer, seed=0))
+    model.addLayer(Dense(inputDim=100, outputDim=50, activation=ReLU(), optimizer=optimizer, seed=1))
+    model.addLayer(Dense(inputDim=50, outputDim=10, activation=Softmax(), optimizer=optimizer, seed=2))
+    history = model.train(data, loss=CrossEntropy(), epochs=3, metrics=ALL_METRICS, verbose=False)
+    assert history["test_accuracy"][-1] > 0.9
+    assert history["train_loss"][-1] < history["train_loss"][0]
