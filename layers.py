@@ -63,6 +63,9 @@ class Dense:
         Biases, initially zero.
     dW, db : ndarray
         Gradients of the loss, filled by ``backward``.
+    theta, gradient : ndarray (outputDim * inputDim + outputDim,)
+        All parameters (and their gradients) as one vector: ``W`` and ``b``
+        (``dW`` and ``db``) are views into it.
     """
 
     def __init__(self, inputDim, outputDim, activation=None, optimizer=None, seed=None,
@@ -83,29 +86,60 @@ class Dense:
             limit = np.sqrt(6.0 / self.inputDim)                      # He (uniform)
         else:
             limit = np.sqrt(6.0 / (self.inputDim + self.outputDim))   # Glorot (uniform)
-        dtype = np.dtype(dtype)
-        self.W = rng.uniform(-limit, limit, (self.outputDim, self.inputDim)).astype(dtype)
-        self.b = np.zeros(self.outputDim, dtype=dtype)
-        self.dW = np.zeros_like(self.W)
-        self.db = np.zeros_like(self.b)
+        self._allocate(rng.uniform(-limit, limit, (self.outputDim, self.inputDim)), np.dtype(dtype))
         self.x = self.a = None
+
+    def _allocate(self, W, dtype, b=None):
+        """Lay out ``theta = (W, b)`` and ``gradient = (dW, db)`` as two vectors.
+
+        ``W`` and ``b`` are views into the one vector ``theta`` (the chapter's
+        "parameters of the layer"), so an optimizer updates a whole layer in
+        one pass; ``dW`` and ``db`` are views into ``gradient`` likewise.
+        """
+        size = self.outputDim * self.inputDim
+        self.theta = np.zeros(size + self.outputDim, dtype=dtype)
+        self.gradient = np.zeros_like(self.theta)
+        self._W = self.theta[:size].reshape(self.outputDim, self.inputDim)
+        self._b = self.theta[size:]
+        self.dW = self.gradient[:size].reshape(self.outputDim, self.inputDim)
+        self.db = self.gradient[size:]
+        self._W[...] = W
+        if b is not None:
+            self._b[...] = b
+
+    @property
+    def W(self):
+        """Weights ``(outputDim, inputDim)``, a view into ``theta``; assigning copies in place."""
+        return self._W
+
+    @W.setter
+    def W(self, value):
+        self._W[...] = value
+
+    @property
+    def b(self):
+        """Biases ``(outputDim,)``, a view into ``theta``; assigning copies in place."""
+        return self._b
+
+    @b.setter
+    def b(self, value):
+        self._b[...] = value
 
     @property
     def dtype(self):
-        return self.W.dtype
+        return self.theta.dtype
 
     def astype(self, dtype):
-        """Convert parameters and gradients to ``dtype`` (in place when it already matches)."""
+        """Convert parameters and gradients to ``dtype`` (nothing happens when it already matches)."""
         dtype = np.dtype(dtype)
-        if dtype != self.W.dtype:
-            for name in ("W", "b", "dW", "db"):
-                self.optimizer.forget(getattr(self, name))
-                setattr(self, name, getattr(self, name).astype(dtype))
+        if dtype != self.theta.dtype:
+            self.optimizer.forget(self.theta)
+            self._allocate(self.W, dtype, self.b)
         return self
 
     def parameters(self):
-        """``[(W, dW), (b, db)]``: each parameter with its gradient."""
-        return [(self.W, self.dW), (self.b, self.db)]
+        """``[(theta, gradient)]``: the layer's parameter vector ``(W, b)`` with its gradient."""
+        return [(self.theta, self.gradient)]
 
     def forward(self, x):
         """Return ``f(x W^T + b)`` for ``x (n, inputDim)``; keep ``x`` and the output for backward."""
@@ -143,7 +177,7 @@ class Dense:
             np.copyto(self.db, delta)
         else:
             np.matmul(delta.T, self.x, out=self.dW)
-            np.sum(delta, axis=0, out=self.db)
+            np.add.reduce(delta, axis=0, out=self.db)
         return delta @ self.W if inputGradient else None
 
     def update(self):
@@ -152,7 +186,7 @@ class Dense:
             self.optimizer.step(theta, gradient)
 
     def countParameters(self):
-        return self.W.size + self.b.size
+        return self.theta.size
 
     def __repr__(self):
         return (f"Dense(inputDim={self.inputDim}, outputDim={self.outputDim}, "

@@ -29,6 +29,10 @@ class Loss:
     def gradient(self, yPred, yTrue):
         raise NotImplementedError
 
+    def valueAndGradient(self, yPred, yTrue):
+        """Both at once, as the training loop needs them (shares the checks and clipping)."""
+        return self(yPred, yTrue), self.gradient(yPred, yTrue)
+
     def _check(self, yPred, yTrue):
         """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
         yPred = np.asarray(yPred)
@@ -93,15 +97,19 @@ class CrossEntropy(Loss):
 
     def __call__(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
-        p = self._clip(yPred)
-        total = np.dot(yTrue.ravel(), np.log(p).ravel()) + np.dot(
-            (1 - yTrue).ravel(), np.log1p(-p).ravel()
-        )
-        return -float(total) / n
+        return self._value(self._clip(yPred), yTrue, n)
 
     def gradient(self, yPred, yTrue):
+        return self.valueAndGradient(yPred, yTrue)[1]
+
+    def valueAndGradient(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
         p = self._clip(yPred)
         gradient = p - yTrue
         gradient /= p * (1 - p) * n
-        return gradient
+        return self._value(p, yTrue, n), gradient
+
+    @staticmethod
+    def _value(p, yTrue, n):
+        total = np.dot(yTrue.ravel(), np.log(p).ravel()) + np.dot((1 - yTrue).ravel(), np.log1p(-p).ravel())
+        return -float(total) / n

@@ -220,7 +220,9 @@ class MLP:
                 function(self)
             for epoch in range(epochs):
                 start = time.perf_counter()
-                trainLoss, trainAccuracy = self._trainEpoch(dataset, loss, events["on_batch_end"], progress)
+                with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+                    trainLoss, trainAccuracy = self._trainEpoch(dataset, loss, events["on_batch_end"], progress,
+                                                                "train_accuracy" in metrics)
                 logs = {"train_loss": trainLoss}
                 if "train_accuracy" in metrics:
                     logs["train_accuracy"] = trainAccuracy
@@ -272,8 +274,8 @@ class MLP:
                     raise ValueError(f"train: dataset.{part}_{split} has shape {array.shape}, but the "
                                      f"network needs {width} columns ({what})")
 
-    def _trainEpoch(self, dataset, loss, batchCallbacks, progress):
-        """One pass over the training set; return its mean loss and accuracy."""
+    def _trainEpoch(self, dataset, loss, batchCallbacks, progress, countCorrect):
+        """One pass over the training set; return its mean loss and accuracy (None unless counted)."""
         parameters = [theta for theta, _ in self.parameters()]
         lastGood = [theta.copy() for theta in parameters]
         totalLoss, correct, seen = 0.0, 0, 0
@@ -281,7 +283,7 @@ class MLP:
             x = x.astype(self.dtype, copy=False)
             for layer in self.layers:
                 x = layer.forward(x)
-            value = loss(x, y)
+            value, gradient = loss.valueAndGradient(x, y)
             if not math.isfinite(value):
                 for theta, good in zip(parameters, lastGood):
                     np.copyto(theta, good)
@@ -290,9 +292,10 @@ class MLP:
                     f"to their last finite values; try a lower learning rate")
             n = len(y)
             totalLoss += value * n
-            correct += np.count_nonzero(x.argmax(axis=1) == y.argmax(axis=1))
+            if countCorrect:
+                correct += np.count_nonzero(x.argmax(axis=1) == y.argmax(axis=1))
             seen += n
-            self._backward(loss.gradient(x, y), inputGradient=False, inPlace=True)
+            self._backward(gradient, inputGradient=False, inPlace=True)
             for theta, good in zip(parameters, lastGood):
                 np.copyto(good, theta)
             self.update()
@@ -302,7 +305,7 @@ class MLP:
                 progress.show(batch + 1, totalLoss / seen)
         if progress:
             progress.clear()
-        return float(totalLoss / seen), float(correct / seen)
+        return float(totalLoss / seen), float(correct / seen) if countCorrect else None
 
     def evaluate(self, x, y, loss):
         """Loss and accuracy on ``x (n, inputDim)``, ``y (n, outputDim)``, computed in blocks.
@@ -326,7 +329,7 @@ class MLP:
 
     # -------------------------------------------------------- persistence
     def getWeights(self):
-        """A copy of every parameter, layer by layer (``[W0, b0, W1, b1, ...]``)."""
+        """A copy of every layer's parameter vector ``theta = (W, b)``, layer by layer."""
         return [theta.copy() for theta, _ in self.parameters()]
 
     def setWeights(self, weights):
@@ -364,12 +367,10 @@ class MLP:
                        for layer in self.layers]}
         arrays = {"architecture": np.array(json.dumps(architecture))}
         for index, layer in enumerate(self.layers):
-            for name in ("W", "b"):
-                theta = getattr(layer, name)
-                arrays[f"layer{index}.{name}"] = theta
-                for key, value in layer.optimizer.state(theta).items():
-                    if key != "scratch":
-                        arrays[f"layer{index}.{name}.{key}"] = np.asarray(value)
+            arrays[f"layer{index}.W"], arrays[f"layer{index}.b"] = layer.W, layer.b
+            for key, value in layer.optimizer.state(layer.theta).items():
+                if key != "scratch":
+                    arrays[f"layer{index}.theta.{key}"] = np.asarray(value)
         folder = os.path.dirname(os.path.abspath(path))
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".deepbasics-", suffix=".npz.part")
         try:
@@ -400,13 +401,12 @@ class MLP:
                 layer = Dense(spec["inputDim"], spec["outputDim"], activation=activation,
                               optimizer=optimizers[spec["optimizer"]], dtype=model.dtype)
                 model.addLayer(layer)
-                for name in ("W", "b"):
-                    theta = getattr(layer, name)
-                    np.copyto(theta, arrays[f"layer{index}.{name}"])
-                    prefix = f"layer{index}.{name}."
-                    state = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
-                    if state:
-                        layer.optimizer.setState(theta, state)
+                np.copyto(layer.W, arrays[f"layer{index}.W"])
+                np.copyto(layer.b, arrays[f"layer{index}.b"])
+                prefix = f"layer{index}.theta."
+                state = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+                if state:
+                    layer.optimizer.setState(layer.theta, state)
         except (KeyError, TypeError, json.JSONDecodeError) as error:
             raise ValueError(f"MLP.load: {path} is not a valid deepbasics model file ({error!r})") from error
         return model

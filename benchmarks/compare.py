@@ -1,0 +1,234 @@
+"""Time the chapter's classifier in deepbasics, PyTorch and scikit-learn, side by side.
+
+The network is the chapter's: 784-100-50-10, ReLU, ReLU, Softmax, trained
+with Adam (learning rate 0.001) on mini-batches of 50 MNIST images. Every
+library runs in its own subprocess (so that peak memory is its own), on the
+same arrays, in the same invocation; runs of the libraries are interleaved so
+that a noisy neighbour hurts them alike.
+
+    DEEPBASICS_DATA_DIR=../shared/data python benchmarks/compare.py
+    python benchmarks/compare.py --epochs 3 --repeats 1 --no-scaling   # quicker
+
+Peers that are not installed are skipped with a line saying so
+(``pip install torch==2.13.0 scikit-learn``).
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+LIBRARIES = ("deepbasics", "pytorch", "scikit-learn")
+
+
+# ------------------------------------------------------------------ workers
+def loadData(dtype, trainSize):
+    from dataset import Dataset
+    return Dataset(name="mnist", train_size=trainSize, test_size=10000, batch_size=50, seed=0, dtype=dtype)
+
+
+def runDeepbasics(data, epochs, batchSize, width, dtype):
+    from activations import ReLU, Softmax
+    from layers import Dense
+    from loss import CrossEntropy
+    from nn import MLP
+    from optimizer import Adam
+
+    data.batch_size = batchSize
+    model = MLP(dtype=dtype)
+    optimizer = Adam(learningRate=0.001)
+    model.addLayer(Dense(784, width, activation=ReLU(), optimizer=optimizer, seed=0))
+    model.addLayer(Dense(width, 50, activation=ReLU(), optimizer=optimizer, seed=1))
+    model.addLayer(Dense(50, 10, activation=Softmax(), optimizer=optimizer, seed=2))
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+        times.append(time.perf_counter() - start)
+    accuracy = model.evaluate(data.x_test, data.y_test, CrossEntropy())["accuracy"]
+    return times, accuracy
+
+
+def runPytorch(data, epochs, batchSize, width, dtype):
+    import torch
+
+    torch.manual_seed(0)
+    torchType = {"float32": torch.float32, "float64": torch.float64}[dtype.name]
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    model = torch.nn.Sequential(torch.nn.Linear(784, width), torch.nn.ReLU(), torch.nn.Linear(width, 50),
+                                torch.nn.ReLU(), torch.nn.Linear(50, 10), torch.nn.Softmax(dim=1)).to(torchType)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    n = len(x)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(n)
+        for first in range(0, n, batchSize):
+            indices = order[first:first + batchSize]
+            xBatch, yBatch = x[indices], y[indices]
+            optimizer.zero_grad()
+            p = model(xBatch)
+            # the chapter's per-output cross entropy, averaged over the batch
+            loss = torch.nn.functional.binary_cross_entropy(p, yBatch, reduction="sum") / len(yBatch)
+            loss.backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(data.x_test)).argmax(dim=1).numpy()
+    return times, float((predicted == data.y_test.argmax(axis=1)).mean())
+
+
+def runScikitLearn(data, epochs, batchSize, width, dtype):
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(hidden_layer_sizes=(width, 50), activation="relu", solver="adam",
+                          learning_rate_init=0.001, batch_size=batchSize, random_state=0)
+    labels = data.y_train.argmax(axis=1)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(data.x_train, labels, classes=list(range(10)))  # one pass, shuffled
+        times.append(time.perf_counter() - start)
+    return times, float(model.score(data.x_test, data.y_test.argmax(axis=1)))
+
+
+RUNNERS = {"deepbasics": runDeepbasics, "pytorch": runPytorch, "scikit-learn": runScikitLearn}
+
+
+def worker(arguments):
+    import numpy as np
+
+    dtype = np.dtype(arguments.dtype)
+    data = loadData(dtype, arguments.train_size)
+    times, accuracy = RUNNERS[arguments.worker](data, arguments.epochs, arguments.batch_size, arguments.width, dtype)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
+    print(json.dumps({"times": times, "accuracy": accuracy, "peakMiB": peak}))
+
+
+# ------------------------------------------------------------------ driver
+def available(library):
+    module = {"deepbasics": "numpy", "pytorch": "torch", "scikit-learn": "sklearn"}[library]
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def spawn(library, dtype, epochs, batchSize=50, width=100, trainSize=60000):
+    command = [sys.executable, os.path.abspath(__file__), "--worker", library, "--dtype", dtype,
+               "--epochs", str(epochs), "--batch-size", str(batchSize), "--width", str(width),
+               "--train-size", str(trainSize)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        raise RuntimeError(f"{library} worker failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def machine():
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as file:
+            cpu = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = [f"numpy {np.__version__}"]
+    for name in ("torch", "sklearn"):
+        try:
+            versions.append(f"{name} {__import__(name).__version__}")
+        except ImportError:
+            pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {', '.join(versions)}"
+
+
+def mainTable(libraries, dtypes, epochs, repeats):
+    print(f"\nThe chapter's classifier on MNIST: seconds per training epoch (median of {epochs} epochs x "
+          f"{repeats} runs), test accuracy after {epochs} epochs, peak memory of the whole run.\n")
+    header = f"| {'library':<12} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | {'test acc.':>9} | {'peak MiB':>8} |"
+    print(header)
+    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
+    for dtype in dtypes:
+        results = {library: [] for library in libraries}
+        for _ in range(repeats):
+            for library in libraries:
+                results[library].append(spawn(library, dtype, epochs))
+        summary = {}
+        for library, runs in results.items():
+            summary[library] = (statistics.median(t for run in runs for t in run["times"]),
+                                statistics.median(run["accuracy"] for run in runs),
+                                max(run["peakMiB"] for run in runs))
+        ours = summary["deepbasics"][0]
+        for library, (seconds, accuracy, peak) in summary.items():
+            print(f"| {library:<12} | {dtype:<7} | {seconds:7.3f} | {ours / seconds:17.2f} | "
+                  f"{accuracy:9.4f} | {peak:8.0f} |", flush=True)
+
+
+def scalingTable(dtype, trainSize, batchSizes, widths):
+    print(f"\nScaling ({dtype}, epochs of {trainSize} samples, seconds per full 60,000-sample epoch "
+          f"extrapolated; deepbasics against PyTorch):\n")
+    header = f"| {'batch':>5} | {'width':>5} | {'deepbasics s':>12} | {'pytorch s':>9} | {'ratio':>5} |"
+    print(header)
+    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
+    scale = 60000 / trainSize
+    settings = [(batch, 100) for batch in batchSizes] + [(50, width) for width in widths if width != 100]
+    for batch, width in settings:
+        ours = statistics.median(spawn("deepbasics", dtype, 2, batch, width, trainSize)["times"]) * scale
+        theirs = statistics.median(spawn("pytorch", dtype, 2, batch, width, trainSize)["times"]) * scale
+        print(f"| {batch:>5} | {width:>5} | {ours:12.3f} | {theirs:9.3f} | {ours / theirs:5.2f} |", flush=True)
+
+
+def parseArguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per run (default 10)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per library and dtype (default 1)")
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
+    parser.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
+    parser.add_argument("--no-scaling", action="store_true", help="skip the batch-size and width table")
+    parser.add_argument("--scaling-samples", type=int, default=10000,
+                        help="training samples per epoch in the scaling table (default 10000)")
+    # internal: one library's run in a subprocess
+    parser.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
+    parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=50, help=argparse.SUPPRESS)
+    parser.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
+    parser.add_argument("--train-size", type=int, default=60000, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    arguments = parseArguments(argv)
+    if arguments.worker:
+        return worker(arguments)
+    print(f"Machine: {machine()}")
+    libraries = []
+    for library in arguments.libraries:
+        if available(library):
+            libraries.append(library)
+        else:
+            print(f"Skipping {library}: not installed (pip install torch==2.13.0 scikit-learn)")
+    if "deepbasics" not in libraries:
+        libraries.insert(0, "deepbasics")
+    mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats)
+    if not arguments.no_scaling:
+        if "pytorch" in libraries:
+            scalingTable("float32", arguments.scaling_samples, [10, 50, 200, 1000], [100, 500, 2000])
+        else:
+            print("Skipping the scaling table: it compares against PyTorch, which is not installed")
+
+
+if __name__ == "__main__":
+    main()
