@@ -320,7 +320,7 @@ class Dataset:
                 yield self.x_train[start:start + self.batch_size], self.y_train[start:start + self.batch_size]
             else:
                 indices = order[start:start + self.batch_size]
-                yield np.take(self.x_train, indices, axis=0), np.take(self.y_train, indices, axis=0)
+                yield self.x_train.take(indices, axis=0), self.y_train.take(indices, axis=0)
 
     def __repr__(self):
         test = 0 if self.x_test is None else len(self.x_test)

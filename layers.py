@@ -143,16 +143,16 @@ class Dense:
 
     def forward(self, x):
         """Return ``f(x W^T + b)`` for ``x (n, inputDim)``; keep ``x`` and the output for backward."""
-        z = x @ self.W.T
-        z += self.b
+        z = x @ self._W.T
+        z += self._b
         self.x = x
         self.a = self.activation.forward(z, out=z)
         return self.a
 
     def predict(self, x):
         """Like ``forward`` but keeps nothing."""
-        z = x @ self.W.T
-        z += self.b
+        z = x @ self._W.T
+        z += self._b
         return self.activation.forward(z, out=z)
 
     def backward(self, gradient, inputGradient=True, inPlace=False):
@@ -178,7 +178,7 @@ class Dense:
         else:
             np.matmul(delta.T, self.x, out=self.dW)
             np.add.reduce(delta, axis=0, out=self.db)
-        return delta @ self.W if inputGradient else None
+        return delta @ self._W if inputGradient else None
 
     def update(self):
         """Let the optimizer step every parameter with its gradient."""

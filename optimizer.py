@@ -121,6 +121,23 @@ class Adam(Optimizer):
         vHat = v / (1 - beta_2^t)
         theta -= learningRate * mHat / (sqrt(vHat) + epsilon)
 
+    How it is computed: unrolled, ``m = (1 - beta_1) sum_i beta_1^(t-i) g_i``
+    is a weighted sum of the gradients so far, and the bias correction divides
+    it by ``1 - beta_1^t``, so that ``mHat`` is their weighted *average*. We keep
+    the plain weighted sums ``M`` and ``V`` and divide by the sums of the
+    weights, ``S_1 = (1 - beta_1^t) / (1 - beta_1)`` (likewise ``S_2``)::
+
+        M = beta_1 M + g                         mHat = M / S_1
+        V = beta_2 V + g^2                       vHat = V / S_2
+        theta -= stepSize * M / (sqrt(V) + epsilon sqrt(S_2)),
+                 stepSize = learningRate * sqrt(S_2) / S_1
+
+    These are Algorithm 1's numbers, with the scalar factors moved off the
+    arrays (as the paper's "efficient version" does), which saves three of the
+    thirteen passes over the parameters per step. The state of a parameter is
+    ``{"t", "M", "V"}``; the paper's ``m`` is ``(1 - beta_1) M``, its ``v`` is
+    ``(1 - beta_2) V``.
+
     Parameters
     ----------
     learningRate : float, default 0.001
@@ -138,31 +155,26 @@ class Adam(Optimizer):
         self.epsilon = _checkNumber("Adam", "epsilon", epsilon, 0)
 
     def _newState(self, theta):
-        return {"t": 0, "m": np.zeros_like(theta), "v": np.zeros_like(theta),
+        return {"t": 0, "M": np.zeros_like(theta), "V": np.zeros_like(theta),
                 "scratch": np.empty_like(theta)}
 
     def step(self, theta, gradient):
         state = self.state(theta)
         state["t"] += 1
-        t, m, v, scratch = state["t"], state["m"], state["v"], state["scratch"]
-        beta_1, beta_2 = self.beta_1, self.beta_2
+        t, M, V, scratch = state["t"], state["M"], state["V"], state["scratch"]
+        weights_1 = (1 - self.beta_1**t) / (1 - self.beta_1)    # S_1, the sum of M's weights
+        weights_2 = (1 - self.beta_2**t) / (1 - self.beta_2)    # S_2
 
-        m *= beta_1                                   # m = beta_1 m + (1 - beta_1) g
-        np.multiply(gradient, 1 - beta_1, out=scratch)
-        m += scratch
-        v *= beta_2                                   # v = beta_2 v + (1 - beta_2) g^2
+        M *= self.beta_1                                        # M = beta_1 M + g
+        M += gradient
+        V *= self.beta_2                                        # V = beta_2 V + g^2
         np.multiply(gradient, gradient, out=scratch)
-        scratch *= 1 - beta_2
-        v += scratch
+        V += scratch
 
-        # mHat / (sqrt(vHat) + eps) = (m / c1) / (sqrt(v) / sqrt(c2) + eps)
-        correction1 = 1 - beta_1**t
-        correction2 = 1 - beta_2**t
-        np.sqrt(v, out=scratch)
-        scratch *= 1 / math.sqrt(correction2)
-        scratch += self.epsilon
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.learningRate / correction1
+        np.sqrt(V, out=scratch)                                 # sqrt(V) + epsilon sqrt(S_2)
+        scratch += self.epsilon * math.sqrt(weights_2)
+        np.divide(M, scratch, out=scratch)
+        scratch *= self.learningRate * math.sqrt(weights_2) / weights_1
         theta -= scratch
 
     def config(self):

@@ -155,7 +155,7 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {', '.join(versions)}"
 
 
-def mainTable(libraries, dtypes, epochs, repeats):
+def mainTable(libraries, dtypes, epochs, repeats, trainSize):
     print(f"\nThe chapter's classifier on MNIST: seconds per training epoch (median of {epochs} epochs x "
           f"{repeats} runs), test accuracy after {epochs} epochs, peak memory of the whole run.\n")
     header = f"| {'library':<12} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | {'test acc.':>9} | {'peak MiB':>8} |"
@@ -165,7 +165,7 @@ def mainTable(libraries, dtypes, epochs, repeats):
         results = {library: [] for library in libraries}
         for _ in range(repeats):
             for library in libraries:
-                results[library].append(spawn(library, dtype, epochs))
+                results[library].append(spawn(library, dtype, epochs, trainSize=trainSize))
         summary = {}
         for library, runs in results.items():
             summary[library] = (statistics.median(t for run in runs for t in run["times"]),
@@ -205,7 +205,8 @@ def parseArguments(argv=None):
     parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=50, help=argparse.SUPPRESS)
     parser.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
-    parser.add_argument("--train-size", type=int, default=60000, help=argparse.SUPPRESS)
+    parser.add_argument("--train-size", type=int, default=60000,
+                        help="training samples in the main table (default all 60000)")
     return parser.parse_args(argv)
 
 
@@ -222,7 +223,7 @@ def main(argv=None):
             print(f"Skipping {library}: not installed (pip install torch==2.13.0 scikit-learn)")
     if "deepbasics" not in libraries:
         libraries.insert(0, "deepbasics")
-    mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats)
+    mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats, arguments.train_size)
     if not arguments.no_scaling:
         if "pytorch" in libraries:
             scalingTable("float32", arguments.scaling_samples, [10, 50, 200, 1000], [100, 500, 2000])

@@ -38,8 +38,8 @@ def test_adam_two_steps_by_hand():
     np.testing.assert_allclose(theta, expected, rtol=1e-14)
     state = adam.state(theta)
     assert state["t"] == 2
-    np.testing.assert_allclose(state["m"], m, rtol=1e-15)
-    np.testing.assert_allclose(state["v"], v, rtol=1e-15)
+    np.testing.assert_allclose((1 - b1) * state["M"], m, rtol=1e-15)
+    np.testing.assert_allclose((1 - b2) * state["V"], v, rtol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,0 +1,28 @@
+"""The benchmark does not run in CI, but it must start and produce its table."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, dataDir
+
+
+def test_benchmark_has_help():
+    result = subprocess.run([sys.executable, "benchmarks/compare.py", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--epochs" in result.stdout
+
+
+def test_benchmark_runs_a_small_comparison():
+    folder = dataDir()
+    if folder is None:
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    result = subprocess.run(
+        [sys.executable, "benchmarks/compare.py", "--epochs", "1", "--train-size", "2000", "--dtypes", "float32",
+         "--no-scaling"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "DEEPBASICS_DATA_DIR": str(folder)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| deepbasics")]
+    assert len(rows) == 1 and "float32" in rows[0]
