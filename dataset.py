@@ -15,6 +15,7 @@ decompressed content, and only then given their final name.
 import gzip
 import hashlib
 import http.client
+import mmap
 import os
 import struct
 import sys
@@ -193,6 +194,19 @@ def _checkCount(name, value, low, high):
     return int(value)
 
 
+def _emptyArray(shape, dtype):
+    """Like ``numpy.empty``, in an anonymous memory map of its own.
+
+    NumPy asks the kernel for transparent huge pages on arrays of 4 MB and
+    more; where the kernel then compacts memory synchronously (THP defrag set
+    to "madvise"), filling MNIST's 188 MB took 0.7 s instead of 0.14 s. Plain
+    pages avoid that wait; the array is freed like any other.
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    return np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+
+
 def _checkFinite(name, array, chunk=1 << 22):
     flat = array.reshape(-1)
     for start in range(0, flat.size, chunk):
@@ -269,7 +283,8 @@ class Dataset:
                 raise ValueError(f"{paths[f'{split}_labels']}: labels must be 0 to 9, found {labels.max()}")
             size = len(images) if size is None else _checkCount(f"{split}_size", size, 1, len(images))
             # One conversion straight into the model's dtype: the only float copy.
-            x = np.divide(images[:size].reshape(size, -1), 255, dtype=self.dtype)
+            x = _emptyArray((size, images[0].size), self.dtype)
+            np.divide(images[:size].reshape(size, -1), self.dtype.type(255), out=x)
             y = np.zeros((size, CLASSES), dtype=self.dtype)
             y[np.arange(size), labels[:size]] = 1
             setattr(self, f"x_{split}", x)
