@@ -34,7 +34,7 @@ from layers import Dense
 from loss import Loss
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
-_BLOCK = 8192  # rows per block when predicting many samples at once
+_BLOCK = 2048  # rows per block when predicting many samples: small enough to stay in cache
 _FORMAT = 1    # version of the .npz layout written by save()
 
 
