@@ -202,6 +202,9 @@ class TensorBoard(Callback):
         self.logDir = logDir or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
         self._writer = SummaryWriter(self.logDir)
 
+    def __repr__(self):
+        return f"TensorBoard(logDir={self.logDir!r})"
+
     def on_epoch_end(self, model, epoch, logs):
         for name, value in logs.items():
             self._writer.add_scalar(name, value, epoch + 1)

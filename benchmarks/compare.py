@@ -1,10 +1,10 @@
 """Time the chapter's classifier in deepbasics, PyTorch and scikit-learn, side by side.
 
 The network is the chapter's: 784-100-50-10, ReLU, ReLU, Softmax, trained
-with Adam (learning rate 0.001) on mini-batches of 50 MNIST images. Every
-library runs in its own subprocess (so that peak memory is its own), on the
-same arrays, in the same invocation; runs of the libraries are interleaved so
-that a noisy neighbour hurts them alike.
+with Adam (learning rate 0.001) on mini-batches of 50 MNIST images, on the
+same arrays. Times come from one process in which the libraries take turns
+epoch by epoch, so that a noisy neighbour slows them alike; peak memory comes
+from a separate full run of each library alone.
 
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/compare.py
     python benchmarks/compare.py --epochs 3 --repeats 1 --no-scaling   # quicker
@@ -29,13 +29,15 @@ sys.path.insert(0, ROOT)
 LIBRARIES = ("deepbasics", "pytorch", "scikit-learn")
 
 
-# ------------------------------------------------------------------ workers
+# ------------------------------------------------------------------ trainers
+# Each builds the chapter's network in one library and returns two functions:
+# one that trains for one epoch, one that gives the test accuracy.
 def loadData(dtype, trainSize):
     from dataset import Dataset
     return Dataset(name="mnist", train_size=trainSize, test_size=10000, batch_size=50, seed=0, dtype=dtype)
 
 
-def runDeepbasics(data, epochs, batchSize, width, dtype):
+def deepbasicsTrainer(data, batchSize, width, dtype):
     from activations import ReLU, Softmax
     from layers import Dense
     from loss import CrossEntropy
@@ -48,16 +50,17 @@ def runDeepbasics(data, epochs, batchSize, width, dtype):
     model.addLayer(Dense(784, width, activation=ReLU(), optimizer=optimizer, seed=0))
     model.addLayer(Dense(width, 50, activation=ReLU(), optimizer=optimizer, seed=1))
     model.addLayer(Dense(50, 10, activation=Softmax(), optimizer=optimizer, seed=2))
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
+
+    def epoch():
         model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
-        times.append(time.perf_counter() - start)
-    accuracy = model.evaluate(data.x_test, data.y_test, CrossEntropy())["accuracy"]
-    return times, accuracy
+
+    def accuracy():
+        return model.evaluate(data.x_test, data.y_test, CrossEntropy())["accuracy"]
+
+    return epoch, accuracy
 
 
-def runPytorch(data, epochs, batchSize, width, dtype):
+def pytorchTrainer(data, batchSize, width, dtype):
     import torch
 
     torch.manual_seed(0)
@@ -66,12 +69,10 @@ def runPytorch(data, epochs, batchSize, width, dtype):
     model = torch.nn.Sequential(torch.nn.Linear(784, width), torch.nn.ReLU(), torch.nn.Linear(width, 50),
                                 torch.nn.ReLU(), torch.nn.Linear(50, 10), torch.nn.Softmax(dim=1)).to(torchType)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    n = len(x)
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        order = torch.randperm(n)
-        for first in range(0, n, batchSize):
+
+    def epoch():
+        order = torch.randperm(len(x))
+        for first in range(0, len(x), batchSize):
             indices = order[first:first + batchSize]
             xBatch, yBatch = x[indices], y[indices]
             optimizer.zero_grad()
@@ -80,13 +81,16 @@ def runPytorch(data, epochs, batchSize, width, dtype):
             loss = torch.nn.functional.binary_cross_entropy(p, yBatch, reduction="sum") / len(yBatch)
             loss.backward()
             optimizer.step()
-        times.append(time.perf_counter() - start)
-    with torch.no_grad():
-        predicted = model(torch.from_numpy(data.x_test)).argmax(dim=1).numpy()
-    return times, float((predicted == data.y_test.argmax(axis=1)).mean())
+
+    def accuracy():
+        with torch.no_grad():
+            predicted = model(torch.from_numpy(data.x_test)).argmax(dim=1).numpy()
+        return float((predicted == data.y_test.argmax(axis=1)).mean())
+
+    return epoch, accuracy
 
 
-def runScikitLearn(data, epochs, batchSize, width, dtype):
+def scikitLearnTrainer(data, batchSize, width, dtype):
     import warnings
 
     from sklearn.neural_network import MLPClassifier
@@ -94,27 +98,43 @@ def runScikitLearn(data, epochs, batchSize, width, dtype):
     model = MLPClassifier(hidden_layer_sizes=(width, 50), activation="relu", solver="adam",
                           learning_rate_init=0.001, batch_size=batchSize, random_state=0)
     labels = data.y_train.argmax(axis=1)
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
+
+    def epoch():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.partial_fit(data.x_train, labels, classes=list(range(10)))  # one pass, shuffled
-        times.append(time.perf_counter() - start)
-    return times, float(model.score(data.x_test, data.y_test.argmax(axis=1)))
+            model.partial_fit(data.x_train, labels, classes=list(range(10)))  # one shuffled pass
+
+    def accuracy():
+        return float(model.score(data.x_test, data.y_test.argmax(axis=1)))
+
+    return epoch, accuracy
 
 
-RUNNERS = {"deepbasics": runDeepbasics, "pytorch": runPytorch, "scikit-learn": runScikitLearn}
+TRAINERS = {"deepbasics": deepbasicsTrainer, "pytorch": pytorchTrainer, "scikit-learn": scikitLearnTrainer}
 
 
 def worker(arguments):
+    """In a subprocess: either time the libraries epoch by epoch, interleaved
+    (a noisy neighbour then slows them alike), or make one library's full run
+    alone and report its peak memory."""
     import numpy as np
 
     dtype = np.dtype(arguments.dtype)
     data = loadData(dtype, arguments.train_size)
-    times, accuracy = RUNNERS[arguments.worker](data, arguments.epochs, arguments.batch_size, arguments.width, dtype)
+    libraries = arguments.libraries if arguments.worker == "interleaved" else [arguments.worker]
+    trainers = {library: TRAINERS[library](data, arguments.batch_size, arguments.width, dtype)
+                for library in libraries}
+    times = {library: [] for library in libraries}
+    for _ in range(arguments.epochs):
+        for library, (epoch, _) in trainers.items():
+            if len(libraries) > 1:
+                time.sleep(0.3)  # let the previous library's idle threads stop spinning
+            start = time.perf_counter()
+            epoch()
+            times[library].append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
-    print(json.dumps({"times": times, "accuracy": accuracy, "peakMiB": peak}))
+    print(json.dumps({library: {"times": times[library], "accuracy": trainers[library][1](), "peakMiB": peak}
+                      for library in libraries}))
 
 
 # ------------------------------------------------------------------ driver
@@ -127,13 +147,13 @@ def available(library):
         return False
 
 
-def spawn(library, dtype, epochs, batchSize=50, width=100, trainSize=60000):
-    command = [sys.executable, os.path.abspath(__file__), "--worker", library, "--dtype", dtype,
-               "--epochs", str(epochs), "--batch-size", str(batchSize), "--width", str(width),
-               "--train-size", str(trainSize)]
+def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000):
+    command = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--libraries", *libraries,
+               "--dtype", dtype, "--epochs", str(epochs), "--batch-size", str(batchSize),
+               "--width", str(width), "--train-size", str(trainSize)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:
-        raise RuntimeError(f"{library} worker failed:\n{result.stderr[-2000:]}")
+        raise RuntimeError(f"{mode} worker failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -155,39 +175,37 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {', '.join(versions)}"
 
 
-def mainTable(libraries, dtypes, epochs, repeats, trainSize):
-    print(f"\nThe chapter's classifier on MNIST: seconds per training epoch (median of {epochs} epochs x "
-          f"{repeats} runs), test accuracy after {epochs} epochs, peak memory of the whole run.\n")
-    header = f"| {'library':<12} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | {'test acc.':>9} | {'peak MiB':>8} |"
+def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory):
+    print(f"\nThe chapter's classifier on MNIST ({trainSize} training images), {epochs} epochs: seconds per "
+          f"training epoch (median over {epochs} epochs x {repeats} run(s), the libraries taking turns epoch "
+          f"by epoch), test accuracy after the last epoch, and peak memory (RSS) of a separate full run "
+          f"of each library alone.\n")
+    header = (f"| {'library':<12} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | "
+              f"{'test acc.':>9} | {'peak MiB':>8} |")
     print(header)
-    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
+    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
     for dtype in dtypes:
-        results = {library: [] for library in libraries}
-        for _ in range(repeats):
-            for library in libraries:
-                results[library].append(spawn(library, dtype, epochs, trainSize=trainSize))
-        summary = {}
-        for library, runs in results.items():
-            summary[library] = (statistics.median(t for run in runs for t in run["times"]),
-                                statistics.median(run["accuracy"] for run in runs),
-                                max(run["peakMiB"] for run in runs))
-        ours = summary["deepbasics"][0]
-        for library, (seconds, accuracy, peak) in summary.items():
-            print(f"| {library:<12} | {dtype:<7} | {seconds:7.3f} | {ours / seconds:17.2f} | "
-                  f"{accuracy:9.4f} | {peak:8.0f} |", flush=True)
+        runs = [spawn("interleaved", libraries, dtype, epochs, trainSize=trainSize) for _ in range(repeats)]
+        seconds = {library: statistics.median(t for run in runs for t in run[library]["times"])
+                   for library in libraries}
+        for library in libraries:
+            accuracy = statistics.median(run[library]["accuracy"] for run in runs)
+            peak = spawn(library, [library], dtype, epochs, trainSize=trainSize)[library]["peakMiB"] if memory else float("nan")
+            print(f"| {library:<12} | {dtype:<7} | {seconds[library]:7.3f} | "
+                  f"{seconds['deepbasics'] / seconds[library]:17.2f} | {accuracy:9.4f} | {peak:8.0f} |", flush=True)
 
 
 def scalingTable(dtype, trainSize, batchSizes, widths):
-    print(f"\nScaling ({dtype}, epochs of {trainSize} samples, seconds per full 60,000-sample epoch "
-          f"extrapolated; deepbasics against PyTorch):\n")
+    print(f"\nScaling ({dtype}; the two libraries take turns for 3 epochs of {trainSize} images; seconds per "
+          f"60,000-image epoch, extrapolated from the median):\n")
     header = f"| {'batch':>5} | {'width':>5} | {'deepbasics s':>12} | {'pytorch s':>9} | {'ratio':>5} |"
     print(header)
     print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
     scale = 60000 / trainSize
     settings = [(batch, 100) for batch in batchSizes] + [(50, width) for width in widths if width != 100]
     for batch, width in settings:
-        ours = statistics.median(spawn("deepbasics", dtype, 2, batch, width, trainSize)["times"]) * scale
-        theirs = statistics.median(spawn("pytorch", dtype, 2, batch, width, trainSize)["times"]) * scale
+        run = spawn("interleaved", ["deepbasics", "pytorch"], dtype, 3, batch, width, trainSize)
+        ours, theirs = (statistics.median(run[library]["times"]) * scale for library in ("deepbasics", "pytorch"))
         print(f"| {batch:>5} | {width:>5} | {ours:12.3f} | {theirs:9.3f} | {ours / theirs:5.2f} |", flush=True)
 
 
@@ -198,10 +216,11 @@ def parseArguments(argv=None):
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
     parser.add_argument("--no-scaling", action="store_true", help="skip the batch-size and width table")
+    parser.add_argument("--no-memory", action="store_true", help="skip the separate runs that measure peak memory")
     parser.add_argument("--scaling-samples", type=int, default=10000,
                         help="training samples per epoch in the scaling table (default 10000)")
     # internal: one library's run in a subprocess
-    parser.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=[*LIBRARIES, "interleaved"], help=argparse.SUPPRESS)
     parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=50, help=argparse.SUPPRESS)
     parser.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
@@ -223,7 +242,8 @@ def main(argv=None):
             print(f"Skipping {library}: not installed (pip install torch==2.13.0 scikit-learn)")
     if "deepbasics" not in libraries:
         libraries.insert(0, "deepbasics")
-    mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats, arguments.train_size)
+    mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats, arguments.train_size,
+              not arguments.no_memory)
     if not arguments.no_scaling:
         if "pytorch" in libraries:
             scalingTable("float32", arguments.scaling_samples, [10, 50, 200, 1000], [100, 500, 2000])

@@ -105,6 +105,13 @@ def test_verbose_prints_one_line_per_epoch_with_time_and_metrics(capsys):
     assert lines[1].startswith("Epoch 2/2 - ") and "s - train_loss: " in lines[1] and " - test_accuracy: " in lines[1]
 
 
+def test_progress_bar_on_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=1, metrics=["train_loss"])
+    out = capsys.readouterr().out
+    assert "\r[" in out and "10/10 - loss: " in out and "Epoch 1/1 - " in out
+
+
 def test_divergence_raises_and_restores_the_last_finite_weights():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)) * 10
