@@ -57,7 +57,7 @@ SHA256 = {
     },
 }
 CLASSES = 10
-TIMEOUT = 30  # seconds per request
+TIMEOUT = 30  # seconds a mirror may stay silent before the next one is tried
 
 
 # ---------------------------------------------------------------- IDX files
@@ -112,7 +112,7 @@ def _progressBar(name, done, total):
     sys.stderr.flush()
 
 
-def downloadFile(url, folder, fileName, sha256, timeout=TIMEOUT):
+def downloadFile(url, folder, fileName, sha256, timeout=None):
     """Fetch ``url`` into ``folder`` as ``fileName`` (``.gz`` added if it is gzip).
 
     The bytes go to a hidden temporary file beside the target; it is renamed
@@ -123,7 +123,8 @@ def downloadFile(url, folder, fileName, sha256, timeout=TIMEOUT):
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{fileName}.", suffix=".part")
     showProgress = sys.stderr.isatty()
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+        with os.fdopen(handle, "wb") as out, \
+                urllib.request.urlopen(request, timeout=timeout or TIMEOUT) as response:
             total = int(response.headers.get("Content-Length") or 0)
             received = 0
             while chunk := response.read(1 << 16):

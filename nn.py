@@ -243,7 +243,8 @@ class MLP:
         except KeyboardInterrupt:
             if progress:
                 progress.clear()
-            print(f"Training interrupted; returning the history of {finished} finished epoch(s).", flush=True)
+            if verbose:
+                print(f"Training interrupted; returning the history of {finished} finished epoch(s).", flush=True)
         finally:
             for function in events["on_train_end"]:
                 function(self, history)
