@@ -3,7 +3,6 @@
 import doctest
 import importlib
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from conftest import ROOT, dataDir
 
 CHAPTER = ROOT.parent / "shared" / "spec" / "basics-of-deep-learning.txt"
-MODULES = ["activations", "loss", "optimizer", "optimizers", "layers", "nn", "dataset", "callbacks"]
+MODULES = ["activations", "loss", "optimizer", "optimizers", "layers", "nn", "training", "dataset", "callbacks"]
 
 
 @pytest.mark.parametrize("module", MODULES)
