@@ -155,6 +155,25 @@ def _findFile(folder, fileName):
     return None
 
 
+def _downloadMissing(name, folder, missing, mirror):
+    """Try the mirrors in turn for each missing file; return what went wrong."""
+    mirrors = MIRRORS[name] if mirror is None else ([mirror] if isinstance(mirror, str) else list(mirror))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        return [f"cannot create {folder}: {error}"]
+    failures = []
+    for fileName in missing:
+        for base in mirrors:
+            url = base.rstrip("/") + "/" + fileName + ".gz"
+            try:
+                downloadFile(url, folder, fileName, SHA256[name][fileName])
+                break
+            except (OSError, ValueError, http.client.HTTPException) as error:
+                failures.append(f"{url}: {error}")
+    return failures
+
+
 def fetch(name, dataDir=None, download=True, mirror=None):
     """Return ``{part: path}`` for the four IDX files of ``name``, downloading missing ones."""
     dataDir = dataDir or os.environ.get(ENVIRONMENT_VARIABLE) or os.path.join("~", ".cache", "deepbasics")
@@ -165,16 +184,7 @@ def fetch(name, dataDir=None, download=True, mirror=None):
         return paths
     failures = []
     if download:
-        mirrors = MIRRORS[name] if mirror is None else ([mirror] if isinstance(mirror, str) else list(mirror))
-        os.makedirs(folder, exist_ok=True)
-        for fileName in missing:
-            for base in mirrors:
-                url = base.rstrip("/") + "/" + fileName + ".gz"
-                try:
-                    downloadFile(url, folder, fileName, SHA256[name][fileName])
-                    break
-                except (OSError, ValueError, http.client.HTTPException) as error:
-                    failures.append(f"{url}: {error}")
+        failures = _downloadMissing(name, folder, missing, mirror)
         paths = {part: _findFile(folder, fileName) for part, fileName in FILES.items()}
         missing = [FILES[part] for part, path in paths.items() if path is None]
         if not missing:

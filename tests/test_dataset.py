@@ -97,6 +97,14 @@ def test_missing_files_without_download_name_folder_files_and_variable(tmp_path)
     assert "DEEPBASICS_DATA_DIR" in message
 
 
+def test_an_unwritable_data_dir_is_reported_not_raised_raw(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(FileNotFoundError, match="cannot create .*a-file/mnist") as error:
+        Dataset(data_dir=blocker, mirror="http://127.0.0.1:9/")
+    assert "DEEPBASICS_DATA_DIR" in str(error.value)
+
+
 def test_data_dir_defaults_to_the_environment_variable(tmp_path, monkeypatch):
     fakeSet(tmp_path / "mnist")
     monkeypatch.setenv("DEEPBASICS_DATA_DIR", str(tmp_path))
