@@ -26,8 +26,8 @@ import numpy as np
 
 import activations
 import optimizer as optimizerModule
-from layers import Dense
 import training
+from layers import Dense
 
 _BLOCK = 2048  # rows per block when predicting many samples: small enough to stay in cache
 _FORMAT = 1    # version of the .npz layout written by save()
