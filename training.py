@@ -110,6 +110,7 @@ def _check(model, dataset, loss, epochs, metrics):
                 raise ValueError(f"train: dataset.{part}_{split} has shape {array.shape}, but the "
                                  f"network needs {width} columns ({what})")
 
+
 def _trainEpoch(model, dataset, loss, batchCallbacks, progress, countCorrect):
     """One pass over the training set; return its mean loss and accuracy (None unless counted)."""
     parameters = [theta for theta, _ in model.parameters()]
@@ -126,14 +127,16 @@ def _trainEpoch(model, dataset, loss, batchCallbacks, progress, countCorrect):
             raise FloatingPointError(
                 f"training diverged: the loss became {value} at batch {batch}; the weights were restored "
                 f"to their last finite values; try a lower learning rate")
+        # These weights gave a finite loss: keep them, while the forward pass
+        # has left them in cache, for the restore above.
+        for theta, good in zip(parameters, lastGood):
+            np.copyto(good, theta)
         n = len(y)
         totalLoss += value * n
         if countCorrect:
             correct += np.count_nonzero(x.argmax(axis=1) == y.argmax(axis=1))
         seen += n
         model._backward(gradient, inputGradient=False, inPlace=True)
-        for theta, good in zip(parameters, lastGood):
-            np.copyto(good, theta)
         model.update()
         for function in batchCallbacks:
             function(model, batch, {"loss": value})
