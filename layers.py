@@ -57,8 +57,10 @@ class Dense:
     Attributes
     ----------
     W : ndarray (outputDim, inputDim)
-        Weights. He initialisation for the ReLU family (their variance-halving
-        keeps the signal's scale from layer to layer), Glorot otherwise.
+        Weights, drawn so that the signal keeps its scale from layer to
+        layer: He initialisation (variance ``2 / inputDim``) for the ReLU
+        family, which zeroes about half of its inputs, and Glorot (variance
+        ``2 / (inputDim + outputDim)``) otherwise.
     b : ndarray (outputDim,)
         Biases, initially zero.
     dW, db : ndarray
