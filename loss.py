@@ -33,7 +33,7 @@ class Loss:
         raise NotImplementedError
 
     def valueAndGradient(self, yPred, yTrue):
-        """Both at once, as the training loop needs them (shares the checks and clipping)."""
+        """Both at once, as the training loop needs them; MSE and CrossEntropy share the work."""
         return self(yPred, yTrue), self.gradient(yPred, yTrue)
 
     def _check(self, yPred, yTrue):
@@ -67,14 +67,25 @@ class MSE(Loss):
 
     def __call__(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
-        difference = (yPred - yTrue).ravel()
-        return float(np.dot(difference, difference)) / (2 * n)
+        return self._value(yPred - yTrue, n)
 
     def gradient(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
-        gradient = yPred - yTrue
-        gradient /= n
-        return gradient
+        difference = yPred - yTrue
+        difference /= n
+        return difference
+
+    def valueAndGradient(self, yPred, yTrue):
+        yPred, yTrue, n = self._check(yPred, yTrue)
+        difference = yPred - yTrue
+        value = self._value(difference, n)
+        difference /= n
+        return value, difference
+
+    @staticmethod
+    def _value(difference, n):
+        flat = difference.ravel()
+        return float(np.dot(flat, flat)) / (2 * n)
 
 
 class CrossEntropy(Loss):
@@ -104,14 +115,19 @@ class CrossEntropy(Loss):
         return self._value(self._clip(yPred), yTrue, n)
 
     def gradient(self, yPred, yTrue):
-        return self.valueAndGradient(yPred, yTrue)[1]
+        yPred, yTrue, n = self._check(yPred, yTrue)
+        return self._gradient(self._clip(yPred), yTrue, n)
 
     def valueAndGradient(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
         p = self._clip(yPred)
+        return self._value(p, yTrue, n), self._gradient(p, yTrue, n)
+
+    @staticmethod
+    def _gradient(p, yTrue, n):
         gradient = p - yTrue
         gradient /= p * (1 - p) * n
-        return self._value(p, yTrue, n), gradient
+        return gradient
 
     @staticmethod
     def _value(p, yTrue, n):
