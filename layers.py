@@ -98,16 +98,29 @@ class Dense:
         "parameters of the layer"), so an optimizer updates a whole layer in
         one pass; ``dW`` and ``db`` are views into ``gradient`` likewise.
         """
-        size = self.outputDim * self.inputDim
-        self.theta = np.zeros(size + self.outputDim, dtype=dtype)
-        self.gradient = np.zeros_like(self.theta)
-        self._W = self.theta[:size].reshape(self.outputDim, self.inputDim)
-        self._b = self.theta[size:]
-        self.dW = self.gradient[:size].reshape(self.outputDim, self.inputDim)
-        self.db = self.gradient[size:]
+        theta = np.zeros(self.outputDim * self.inputDim + self.outputDim, dtype=dtype)
+        self._bind(theta, np.zeros_like(theta))
         self._W[...] = W
         if b is not None:
             self._b[...] = b
+
+    def _place(self, theta, gradient):
+        """Move the parameters into ``theta`` and the gradients into ``gradient``.
+
+        ``MLP`` calls this with views into the network's own two vectors, so
+        that one optimizer step can cover several layers (see ``MLP._pack``).
+        """
+        np.copyto(theta, self.theta)
+        np.copyto(gradient, self.gradient)
+        self._bind(theta, gradient)
+
+    def _bind(self, theta, gradient):
+        size = self.outputDim * self.inputDim
+        self.theta, self.gradient = theta, gradient
+        self._W = theta[:size].reshape(self.outputDim, self.inputDim)
+        self._b = theta[size:]
+        self.dW = gradient[:size].reshape(self.outputDim, self.inputDim)
+        self.db = gradient[size:]
 
     @property
     def W(self):
@@ -183,7 +196,12 @@ class Dense:
         return delta @ self._W if inputGradient else None
 
     def update(self):
-        """Let the optimizer step every parameter with its gradient."""
+        """Let the optimizer step every parameter with its gradient.
+
+        For a layer inside an ``MLP``, call ``MLP.update()`` instead: the
+        network steps the parameters of the layers that share an optimizer
+        together, and keeps their optimizer state for them.
+        """
         for theta, gradient in self.parameters():
             self.optimizer.step(theta, gradient)
 

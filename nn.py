@@ -21,6 +21,7 @@ callbacks and progress output.
 import json
 import os
 import tempfile
+import weakref
 
 import numpy as np
 
@@ -56,6 +57,7 @@ class MLP:
         self.dtype = dtype
         self.layers = []
         self.stop_training = False
+        self._runs = []   # layers stepped together by one optimizer: see _pack
 
     # ----------------------------------------------------------- building
     def addLayer(self, layer):
@@ -68,7 +70,65 @@ class MLP:
                 f"layer has outputDim={self.layers[-1].outputDim}; they must be equal")
         if any(layer is existing for existing in self.layers):
             raise ValueError("addLayer: this layer object is already in the network; create a new Dense")
+        owner = getattr(layer, "_network", lambda: None)()
+        if owner is not None:
+            raise ValueError("addLayer: this layer already belongs to another MLP, whose parameter vector "
+                             "holds its weights; create a new Dense (copy the weights with W and b)")
+        states = self._layerStates() + [_copyState(layer.optimizer.existingState(layer.theta))]
+        layer.optimizer.forget(layer.theta)
         self.layers.append(layer.astype(self.dtype))
+        layer._network = weakref.ref(self)
+        self._pack(states)
+
+    def _pack(self, states):
+        """Keep all parameters in one vector, ``self._theta``, and all gradients in another.
+
+        Every layer's ``theta`` (and so its ``W`` and ``b``) becomes a view
+        into the network's vector, in layer order. Consecutive layers that
+        share an optimizer form a *run*: one slice of that vector, which
+        ``update`` steps once. The optimizers work element by element, so this
+        is the same arithmetic as one step per layer, in a third of the NumPy
+        calls for the chapter's three layers.
+
+        ``states`` holds every layer's optimizer state (``{}`` before its
+        first step); it is carried over into the runs. A layer whose step
+        count differs from its neighbour's starts a run of its own.
+        """
+        for run in self._runs:
+            run.optimizer.forget(run.theta)
+        sizes = [layer.theta.size for layer in self.layers]
+        bounds = np.cumsum([0] + sizes)
+        self._theta = np.empty(bounds[-1], dtype=self.dtype)
+        self._gradient = np.zeros_like(self._theta)
+        groups = []
+        for index, layer in enumerate(self.layers):
+            layer._place(self._theta[bounds[index]:bounds[index + 1]],
+                         self._gradient[bounds[index]:bounds[index + 1]])
+            previous = groups[-1][-1] if groups else None
+            if (previous is not None and self.layers[previous].optimizer is layer.optimizer
+                    and _stepCount(states[previous]) == _stepCount(states[index])):
+                groups[-1].append(index)
+            else:
+                groups.append([index])
+        self._runs = [_Run(self, self.layers[group[0]].optimizer, bounds[group[0]:group[-1] + 2])
+                      for group in groups]
+        for run, group in zip(self._runs, groups):
+            members = [states[index] for index in group]
+            if members[0]:
+                run.optimizer.setState(run.theta, {key: np.concatenate([state[key] for state in members])
+                                                   if isinstance(value, np.ndarray) else value
+                                                   for key, value in members[0].items()})
+
+    def _layerStates(self):
+        """Every layer's optimizer state (copies), cut out of its run's; ``{}`` before the first step."""
+        states = []
+        for run in self._runs:
+            state = run.optimizer.existingState(run.theta) or {}
+            offsets = run.bounds - run.bounds[0]
+            for start, stop in zip(offsets, offsets[1:]):
+                states.append(_copyState({key: value[start:stop] if isinstance(value, np.ndarray) else value
+                                          for key, value in state.items()}))
+        return states
 
     @property
     def inputDim(self):
@@ -154,9 +214,12 @@ class MLP:
         return gradient
 
     def update(self):
-        """Let each layer's optimizer step its parameters with their gradients."""
-        for layer in self.layers:
-            layer.update()
+        """Let each layer's optimizer step its parameters with their gradients.
+
+        Layers that share an optimizer are stepped together (see ``_pack``).
+        """
+        for run in self._runs:
+            run.optimizer.step(run.theta, run.gradient)
 
     # ---------------------------------------------------------- training
     def train(self, dataset, loss, epochs, metrics=[], tensorboard=False, callbacks={}, verbose=True):
@@ -261,11 +324,10 @@ class MLP:
                         "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer)}
                        for layer in self.layers]}
         arrays = {"architecture": np.array(json.dumps(architecture))}
-        for index, layer in enumerate(self.layers):
+        for index, (layer, state) in enumerate(zip(self.layers, self._layerStates())):
             arrays[f"layer{index}.W"], arrays[f"layer{index}.b"] = layer.W, layer.b
-            for key, value in layer.optimizer.state(layer.theta).items():
-                if key != "scratch":
-                    arrays[f"layer{index}.theta.{key}"] = np.asarray(value)
+            for key, value in state.items():
+                arrays[f"layer{index}.theta.{key}"] = np.asarray(value)
         folder = os.path.dirname(os.path.abspath(path))
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".deepbasics-", suffix=".npz.part")
         try:
@@ -291,6 +353,7 @@ class MLP:
             architecture = json.loads(str(arrays["architecture"]))
             optimizers = [optimizerModule.fromConfig(o["name"], o["config"]) for o in architecture["optimizers"]]
             model = cls(dtype=np.dtype(architecture["dtype"]))
+            states = []
             for index, spec in enumerate(architecture["layers"]):
                 activation = activations.fromConfig(spec["activation"]["name"], spec["activation"]["config"])
                 layer = Dense(spec["inputDim"], spec["outputDim"], activation=activation,
@@ -299,9 +362,9 @@ class MLP:
                 np.copyto(layer.W, arrays[f"layer{index}.W"])
                 np.copyto(layer.b, arrays[f"layer{index}.b"])
                 prefix = f"layer{index}.theta."
-                state = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
-                if state:
-                    layer.optimizer.setState(layer.theta, state)
+                states.append({key[len(prefix):]: value.item() if value.ndim == 0 else value  # t is a number
+                               for key, value in arrays.items() if key.startswith(prefix)})
+            model._pack(states)
         except (KeyError, TypeError, json.JSONDecodeError) as error:
             raise ValueError(f"MLP.load: {path} is not a valid deepbasics model file ({error!r})") from error
         return model
@@ -329,3 +392,25 @@ class MLP:
 
     def __len__(self):
         return len(self.layers)
+
+
+class _Run:
+    """Consecutive layers that share an optimizer: their parameters and
+    gradients are the slices ``bounds[0]:bounds[-1]`` of the network's vectors,
+    layer ``i`` of the run owning ``bounds[i]:bounds[i + 1]``."""
+
+    def __init__(self, network, optimizer, bounds):
+        self.optimizer, self.bounds = optimizer, bounds
+        self.theta = network._theta[bounds[0]:bounds[-1]]
+        self.gradient = network._gradient[bounds[0]:bounds[-1]]
+
+
+def _copyState(state):
+    """A copy of an optimizer state without its workspace (``{}`` for None)."""
+    return {key: value.copy() if isinstance(value, np.ndarray) else value
+            for key, value in (state or {}).items() if key != "scratch"}
+
+
+def _stepCount(state):
+    """What two layers' states must share to be stepped as one: their names and numbers (the step count)."""
+    return {key: None if isinstance(value, np.ndarray) else value for key, value in state.items()}

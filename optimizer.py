@@ -53,6 +53,11 @@ class Optimizer:
             self._states[key] = (theta, self._newState(theta))
         return self._states[key][1]
 
+    def existingState(self, theta):
+        """The state kept for ``theta``, or None before its first step."""
+        entry = self._states.get(id(theta))
+        return None if entry is None else entry[1]
+
     def setState(self, theta, state):
         """Replace the state kept for ``theta`` (used by ``MLP.load``)."""
         current = self.state(theta)

@@ -113,8 +113,8 @@ def _check(model, dataset, loss, epochs, metrics):
 
 def _trainEpoch(model, dataset, loss, batchCallbacks, progress, countCorrect):
     """One pass over the training set; return its mean loss and accuracy (None unless counted)."""
-    parameters = [theta for theta, _ in model.parameters()]
-    lastGood = [theta.copy() for theta in parameters]
+    parameters = model._theta   # every layer's parameters, as one vector
+    lastGood = parameters.copy()
     totalLoss, correct, seen = 0.0, 0, 0
     for batch, (x, y) in enumerate(dataset):
         x = x.astype(model.dtype, copy=False)
@@ -122,15 +122,13 @@ def _trainEpoch(model, dataset, loss, batchCallbacks, progress, countCorrect):
             x = layer.forward(x)
         value, gradient = loss.valueAndGradient(x, y)
         if not math.isfinite(value):
-            for theta, good in zip(parameters, lastGood):
-                np.copyto(theta, good)
+            np.copyto(parameters, lastGood)
             raise FloatingPointError(
                 f"training diverged: the loss became {value} at batch {batch}; the weights were restored "
                 f"to their last finite values; try a lower learning rate")
         # These weights gave a finite loss: keep them, while the forward pass
         # has left them in cache, for the restore above.
-        for theta, good in zip(parameters, lastGood):
-            np.copyto(good, theta)
+        np.copyto(lastGood, parameters)
         n = len(y)
         totalLoss += value * n
         if countCorrect:

@@ -14,16 +14,15 @@ def numericalGradient(function, x, step=1e-4):
     ``(f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / 12h`` has a truncation
     error of order ``h^4``, so a fairly large ``h`` keeps round-off small too.
     """
-    gradient = np.zeros_like(x, dtype=np.float64)
-    flat, out = x.reshape(-1), gradient.reshape(-1)
-    for i in range(flat.size):
-        original = flat[i]
+    gradient = np.zeros(x.shape, dtype=np.float64)
+    for i in np.ndindex(x.shape):  # by index: x may be a column-ordered view such as Dense.W
+        original = x[i]
         values = []
         for offset in (-2, -1, 1, 2):
-            flat[i] = original + offset * step
+            x[i] = original + offset * step
             values.append(function())
-        flat[i] = original
-        out[i] = (values[0] - 8 * values[1] + 8 * values[2] - values[3]) / (12 * step)
+        x[i] = original
+        gradient[i] = (values[0] - 8 * values[1] + 8 * values[2] - values[3]) / (12 * step)
     return gradient
 
 

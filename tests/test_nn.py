@@ -158,6 +158,96 @@ def test_one_shared_adam_trains_exactly_like_one_adam_per_layer():
         np.testing.assert_array_equal(a, b)
 
 
+class CountingAdam(Adam):
+    """Adam that records the size of every vector it steps."""
+
+    def __init__(self, *arguments, **keywords):
+        super().__init__(*arguments, **keywords)
+        self.steps = []
+
+    def step(self, theta, gradient):
+        self.steps.append(theta.size)
+        super().step(theta, gradient)
+
+
+def oneStep(model, rng):
+    x = rng.random((4, model.inputDim))
+    out = model.forward(x)
+    model.backward(MSE().gradient(out, np.zeros_like(out)))
+    model.update()
+
+
+def test_layers_sharing_an_optimizer_are_stepped_as_one_vector():
+    adam = CountingAdam(0.01)
+    model = chapterNetwork(np.float64, adam)
+    oneStep(model, np.random.default_rng(0))
+    assert adam.steps == [sum(layer.countParameters() for layer in model.layers)]
+    # W and b stay views: what the optimizer moved is what the layers compute with
+    before = [layer.W.copy() for layer in model.layers]
+    oneStep(model, np.random.default_rng(1))
+    assert all(not np.array_equal(layer.W, W) for layer, W in zip(model.layers, before))
+
+
+def stepAlone(layers, rng):
+    """``oneStep`` by hand, through layers that belong to no network, each updating itself."""
+    x = rng.random((4, layers[0].inputDim))
+    for layer in layers:
+        x = layer.forward(x)
+    gradient = MSE().gradient(x, np.zeros_like(x))
+    for layer in reversed(layers):
+        gradient = layer.backward(gradient)
+    for layer in layers:
+        layer.update()
+
+
+def test_a_layer_added_to_a_trained_network_starts_its_own_optimizer_state():
+    model = chapterNetwork(np.float64, CountingAdam(0.01))
+    alone = [Dense(layer.inputDim, layer.outputDim, activation=layer.activation, optimizer=Adam(0.01),
+                   dtype=np.float64) for layer in model.layers]
+    for layer, twin in zip(model.layers, alone):
+        twin.W, twin.b = layer.W, layer.b
+    for seed in range(3):
+        oneStep(model, np.random.default_rng(seed))
+        stepAlone(alone, np.random.default_rng(seed))
+    model.addLayer(Dense(3, 2, activation=Sigmoid(), optimizer=model.layers[0].optimizer, seed=4,
+                         dtype=np.float64))
+    alone.append(Dense(3, 2, activation=Sigmoid(), optimizer=Adam(0.01), seed=4, dtype=np.float64))
+    oneStep(model, np.random.default_rng(5))
+    stepAlone(alone, np.random.default_rng(5))
+    assert model.layers[0].optimizer.steps[-2:] == [107, 8]  # the trained run (step 4), the new layer (step 1)
+    for layer, twin in zip(model.layers, alone):
+        np.testing.assert_array_equal(layer.W, twin.W)
+        np.testing.assert_array_equal(layer.b, twin.b)
+
+
+def test_a_layer_trained_on_its_own_keeps_its_optimizer_state_in_a_network():
+    rng = np.random.default_rng(0)
+    x, upstream = rng.random((4, 3)), rng.random((4, 2))
+    alone, placed = (Dense(3, 2, activation=Tanh(), optimizer=Adam(0.1), seed=0, dtype=np.float64)
+                     for _ in range(2))
+    for layer in (alone, placed):
+        for _ in range(2):
+            layer.forward(x)
+            layer.backward(upstream.copy())
+            layer.update()
+    model = MLP(dtype=np.float64)
+    model.addLayer(placed)
+    alone.forward(x)
+    alone.backward(upstream.copy())
+    alone.update()
+    model.forward(x)
+    model.backward(upstream.copy())
+    model.update()
+    np.testing.assert_array_equal(placed.W, alone.W)
+
+
+def test_a_layer_cannot_belong_to_two_networks():
+    first = chapterNetwork()
+    second = MLP()
+    with pytest.raises(ValueError, match="already belongs to another MLP"):
+        second.addLayer(first.layers[0])
+
+
 def test_add_layer_checks_sizes_and_types():
     model = MLP()
     model.addLayer(Dense(inputDim=3, outputDim=4))
