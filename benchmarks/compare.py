@@ -6,6 +6,11 @@ same arrays. Times come from one process in which the libraries take turns
 epoch by epoch, so that a noisy neighbour slows them alike; peak memory comes
 from a separate full run of each library alone.
 
+PyTorch runs twice: ``pytorch`` gathers each batch by indexing the training
+tensors (the fastest plain loop we know, and the row the goals are checked
+against); ``pytorch-dataloader`` takes its batches from a ``DataLoader``, as
+PyTorch's tutorials do.
+
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/compare.py
     python benchmarks/compare.py --epochs 3 --repeats 1 --no-scaling   # quicker
 
@@ -26,7 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-LIBRARIES = ("deepbasics", "pytorch", "scikit-learn")
+LIBRARIES = ("deepbasics", "pytorch", "pytorch-dataloader", "scikit-learn")
 
 
 # ------------------------------------------------------------------ trainers
@@ -60,7 +65,12 @@ def deepbasicsTrainer(data, batchSize, width, dtype):
     return epoch, accuracy
 
 
-def pytorchTrainer(data, batchSize, width, dtype):
+def pytorchTrainer(data, batchSize, width, dtype, dataLoader=False):
+    """PyTorch eager. By default the batches are gathered by indexing the
+    training tensors with a random permutation, the fastest plain loop we
+    know; with ``dataLoader`` they come from ``DataLoader(TensorDataset(...),
+    shuffle=True)``, the loop of PyTorch's own tutorials, which gathers and
+    stacks the samples one by one."""
     import torch
 
     torch.manual_seed(0)
@@ -69,12 +79,19 @@ def pytorchTrainer(data, batchSize, width, dtype):
     model = torch.nn.Sequential(torch.nn.Linear(784, width), torch.nn.ReLU(), torch.nn.Linear(width, 50),
                                 torch.nn.ReLU(), torch.nn.Linear(50, 10), torch.nn.Softmax(dim=1)).to(torchType)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batchSize, shuffle=True)
 
-    def epoch():
+    def batches():
+        if dataLoader:
+            yield from loader
+            return
         order = torch.randperm(len(x))
         for first in range(0, len(x), batchSize):
             indices = order[first:first + batchSize]
-            xBatch, yBatch = x[indices], y[indices]
+            yield x[indices], y[indices]
+
+    def epoch():
+        for xBatch, yBatch in batches():
             optimizer.zero_grad()
             p = model(xBatch)
             # the chapter's per-output cross entropy, averaged over the batch
@@ -88,6 +105,10 @@ def pytorchTrainer(data, batchSize, width, dtype):
         return float((predicted == data.y_test.argmax(axis=1)).mean())
 
     return epoch, accuracy
+
+
+def pytorchDataLoaderTrainer(data, batchSize, width, dtype):
+    return pytorchTrainer(data, batchSize, width, dtype, dataLoader=True)
 
 
 def scikitLearnTrainer(data, batchSize, width, dtype):
@@ -110,7 +131,8 @@ def scikitLearnTrainer(data, batchSize, width, dtype):
     return epoch, accuracy
 
 
-TRAINERS = {"deepbasics": deepbasicsTrainer, "pytorch": pytorchTrainer, "scikit-learn": scikitLearnTrainer}
+TRAINERS = {"deepbasics": deepbasicsTrainer, "pytorch": pytorchTrainer,
+            "pytorch-dataloader": pytorchDataLoaderTrainer, "scikit-learn": scikitLearnTrainer}
 
 
 def worker(arguments):
@@ -139,7 +161,7 @@ def worker(arguments):
 
 # ------------------------------------------------------------------ driver
 def available(library):
-    module = {"deepbasics": "numpy", "pytorch": "torch", "scikit-learn": "sklearn"}[library]
+    module = {"deepbasics": "numpy", "pytorch": "torch", "pytorch-dataloader": "torch", "scikit-learn": "sklearn"}[library]
     try:
         __import__(module)
         return True
@@ -180,7 +202,7 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory):
           f"training epoch (median over {epochs} epochs x {repeats} run(s), the libraries taking turns epoch "
           f"by epoch), test accuracy after the last epoch, and peak memory (RSS) of a separate full run "
           f"of each library alone.\n")
-    header = (f"| {'library':<12} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | "
+    header = (f"| {'library':<18} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | "
               f"{'test acc.':>9} | {'peak MiB':>8} |")
     print(header)
     print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
@@ -191,7 +213,7 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory):
         for library in libraries:
             accuracy = statistics.median(run[library]["accuracy"] for run in runs)
             peak = spawn(library, [library], dtype, epochs, trainSize=trainSize)[library]["peakMiB"] if memory else float("nan")
-            print(f"| {library:<12} | {dtype:<7} | {seconds[library]:7.3f} | "
+            print(f"| {library:<18} | {dtype:<7} | {seconds[library]:7.3f} | "
                   f"{seconds['deepbasics'] / seconds[library]:17.2f} | {accuracy:9.4f} | {peak:8.0f} |", flush=True)
 
 
