@@ -67,7 +67,10 @@ class Dense:
         Gradients of the loss, filled by ``backward``.
     theta, gradient : ndarray (outputDim * inputDim + outputDim,)
         All parameters (and their gradients) as one vector: ``W`` and ``b``
-        (``dW`` and ``db``) are views into it.
+        (``dW`` and ``db``) are views into it. Once the layer is in an
+        ``MLP``, ``theta`` is itself a slice of the network's parameter vector,
+        so keep references to the layer rather than to its arrays across
+        ``addLayer``.
     """
 
     def __init__(self, inputDim, outputDim, activation=None, optimizer=None, seed=None,
