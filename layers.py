@@ -93,6 +93,7 @@ class Dense:
             limit = np.sqrt(6.0 / (self.inputDim + self.outputDim))   # Glorot (uniform)
         self._allocate(rng.uniform(-limit, limit, (self.outputDim, self.inputDim)), np.dtype(dtype))
         self.x = self.a = None
+        self._network = None   # a weak reference to the MLP holding the parameters (set by addLayer)
 
     def _allocate(self, W, dtype, b=None):
         """Lay out ``theta = (W, b)`` and ``gradient = (dW, db)`` as two vectors.
@@ -151,9 +152,16 @@ class Dense:
         """Convert parameters and gradients to ``dtype`` (nothing happens when it already matches)."""
         dtype = np.dtype(dtype)
         if dtype != self.theta.dtype:
+            if self._owner() is not None:
+                raise ValueError(f"Dense.astype: this layer belongs to an MLP of dtype {self.theta.dtype}, "
+                                 f"which holds its parameters; build an MLP(dtype=numpy.{dtype}) instead")
             self.optimizer.forget(self.theta)
             self._allocate(self.W, dtype, self.b)
         return self
+
+    def _owner(self):
+        """The live ``MLP`` whose parameter vector holds this layer's, or None."""
+        return None if self._network is None else self._network()
 
     def parameters(self):
         """``[(theta, gradient)]``: the layer's parameter vector ``(W, b)`` with its gradient."""

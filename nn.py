@@ -70,8 +70,7 @@ class MLP:
                 f"layer has outputDim={self.layers[-1].outputDim}; they must be equal")
         if any(layer is existing for existing in self.layers):
             raise ValueError("addLayer: this layer object is already in the network; create a new Dense")
-        owner = getattr(layer, "_network", lambda: None)()
-        if owner is not None:
+        if layer._owner() is not None:
             raise ValueError("addLayer: this layer already belongs to another MLP, whose parameter vector "
                              "holds its weights; create a new Dense (copy the weights with W and b)")
         states = self._layerStates() + [_copyState(layer.optimizer.existingState(layer.theta))]

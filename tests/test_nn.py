@@ -246,6 +246,8 @@ def test_a_layer_cannot_belong_to_two_networks():
     second = MLP()
     with pytest.raises(ValueError, match="already belongs to another MLP"):
         second.addLayer(first.layers[0])
+    with pytest.raises(ValueError, match="belongs to an MLP of dtype float32"):
+        first.layers[0].astype(np.float64)
 
 
 def test_add_layer_checks_sizes_and_types():
