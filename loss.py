@@ -39,7 +39,7 @@ class Loss:
     def _check(self, yPred, yTrue):
         """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
         yPred = np.asarray(yPred)
-        if not np.issubdtype(yPred.dtype, np.floating):
+        if yPred.dtype.kind != "f":
             yPred = yPred.astype(np.float64)
         yTrue = np.asarray(yTrue, dtype=yPred.dtype)
         if yPred.shape != yTrue.shape:
@@ -84,8 +84,7 @@ class MSE(Loss):
 
     @staticmethod
     def _value(difference, n):
-        flat = difference.ravel()
-        return float(np.dot(flat, flat)) / (2 * n)
+        return float(np.vdot(difference, difference)) / (2 * n)
 
 
 class CrossEntropy(Loss):
@@ -131,5 +130,5 @@ class CrossEntropy(Loss):
 
     @staticmethod
     def _value(p, yTrue, n):
-        total = np.dot(yTrue.ravel(), np.log(p).ravel()) + np.dot((1 - yTrue).ravel(), np.log1p(-p).ravel())
+        total = np.vdot(yTrue, np.log(p)) + np.vdot(1 - yTrue, np.log1p(-p))
         return -float(total) / n
