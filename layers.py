@@ -119,6 +119,7 @@ class Dense:
         self._bind(theta, gradient)
 
     def _bind(self, theta, gradient):
+        """Use ``theta`` and ``gradient`` as the layer's vectors; ``W``, ``b``, ``dW``, ``db`` view them."""
         size = self.outputDim * self.inputDim
         self.theta, self.gradient = theta, gradient
         self._W = theta[:size].reshape(self.outputDim, self.inputDim)

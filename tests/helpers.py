@@ -15,7 +15,7 @@ def numericalGradient(function, x, step=1e-4):
     error of order ``h^4``, so a fairly large ``h`` keeps round-off small too.
     """
     gradient = np.zeros(x.shape, dtype=np.float64)
-    for i in np.ndindex(x.shape):  # by index: x may be a column-ordered view such as Dense.W
+    for i in np.ndindex(x.shape):  # by index: for a non-contiguous view, reshape(-1) would be a copy
         original = x[i]
         values = []
         for offset in (-2, -1, 1, 2):
