@@ -26,3 +26,15 @@ def test_benchmark_runs_a_small_comparison():
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line for line in result.stdout.splitlines() if line.startswith("| deepbasics")]
     assert len(rows) == 1 and "float32" in rows[0]
+
+
+def test_overhead_benchmark_trains_the_same_weights_as_its_bare_numpy_loop():
+    folder = dataDir()
+    if folder is None:
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    result = subprocess.run(
+        [sys.executable, "benchmarks/overhead.py", "--epochs", "2", "--train-size", "2000"], cwd=ROOT,
+        capture_output=True, text=True, timeout=600, env={**os.environ, "DEEPBASICS_DATA_DIR": str(folder)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "MLP.train / bare NumPy:" in result.stdout
+    assert "Same weights after 2 epoch(s), bit for bit: yes" in result.stdout
