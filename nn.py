@@ -18,6 +18,7 @@ One training step is the chapter's loop in four lines::
 callbacks and progress output.
 """
 
+import copy
 import json
 import os
 import tempfile
@@ -382,6 +383,24 @@ class MLP:
         total = sum(layer.countParameters() for layer in self.layers)
         print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
                          f"Total parameters: {total:,}"]))
+
+    def __deepcopy__(self, memo):
+        """A deep copy whose layers are views into its own parameter vector.
+
+        Python's default would copy every view on its own, leaving the copy's
+        optimizer stepping arrays its layers no longer compute with; here the
+        copy is packed again and keeps the optimizer state.
+        """
+        clone = copy.copy(self)
+        memo[id(self)] = clone
+        clone.__dict__ = copy.deepcopy(self.__dict__, memo)
+        for run in self._runs:  # the copied optimizer holds the state under this run's id
+            copy.deepcopy(run.optimizer, memo).forget(run.theta)
+        clone._runs = []
+        for layer in clone.layers:
+            layer._network = weakref.ref(clone)
+        clone._pack(self._layerStates())
+        return clone
 
     def __repr__(self):
         if not self.layers:

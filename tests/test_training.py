@@ -1,3 +1,4 @@
+import copy
 import os
 import sys
 
@@ -240,6 +241,20 @@ def test_save_and_load_give_identical_predictions_and_resume_training(tmp_path):
     loaded.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
     for a, b in zip(model.getWeights(), loaded.getWeights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_deep_copy_trains_on_its_own_exactly_like_the_original():
+    data = blobs(shuffle=False)
+    model = classifier(dtype=np.float64)
+    model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    clone = copy.deepcopy(model)
+    assert clone.layers[0].optimizer is clone.layers[1].optimizer is not model.layers[0].optimizer
+    for trained in (model, clone):
+        trained.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    for a, b in zip(model.getWeights(), clone.getWeights()):
+        np.testing.assert_array_equal(a, b)  # same weights and the same Adam state, stepped alike
+    clone.layers[0].W[...] = 0
+    assert np.abs(model.layers[0].W).sum() > 0
 
 
 def test_load_refuses_pickled_objects(tmp_path):
