@@ -160,6 +160,16 @@ class Dense:
             self._allocate(self.W, dtype, self.b)
         return self
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_network"] = None   # a weak reference cannot be copied; MLP sets it again
+        return state
+
+    def __setstate__(self, state):
+        """After unpickling or ``copy.deepcopy``, which copy every view as an array of its own."""
+        self.__dict__.update(state)
+        self._bind(self.theta, self.gradient)
+
     def _owner(self):
         """The live ``MLP`` whose parameter vector holds this layer's, or None."""
         return None if self._network is None else self._network()

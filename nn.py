@@ -18,7 +18,6 @@ One training step is the chapter's loop in four lines::
 callbacks and progress output.
 """
 
-import copy
 import json
 import os
 import tempfile
@@ -384,23 +383,17 @@ class MLP:
         print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
                          f"Total parameters: {total:,}"]))
 
-    def __deepcopy__(self, memo):
-        """A deep copy whose layers are views into its own parameter vector.
+    def __setstate__(self, state):
+        """After unpickling or ``copy.deepcopy``: pack the layers again.
 
-        Python's default would copy every view on its own, leaving the copy's
-        optimizer stepping arrays its layers no longer compute with; here the
-        copy is packed again and keeps the optimizer state.
+        Both copy every view as an array of its own, so the copy's layers
+        would no longer compute with what its optimizer steps. The optimizer
+        state comes along (see ``Optimizer.__setstate__``).
         """
-        clone = copy.copy(self)
-        memo[id(self)] = clone
-        clone.__dict__ = copy.deepcopy(self.__dict__, memo)
-        for run in self._runs:  # the copied optimizer holds the state under this run's id
-            copy.deepcopy(run.optimizer, memo).forget(run.theta)
-        clone._runs = []
-        for layer in clone.layers:
-            layer._network = weakref.ref(clone)
-        clone._pack(self._layerStates())
-        return clone
+        self.__dict__.update(state)
+        for layer in self.layers:
+            layer._network = weakref.ref(self)
+        self._pack(self._layerStates())
 
     def __repr__(self):
         if not self.layers:

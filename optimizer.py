@@ -71,6 +71,11 @@ class Optimizer:
         """Drop the state kept for ``theta`` (it is recreated on the next step)."""
         self._states.pop(id(theta), None)
 
+    def __setstate__(self, state):
+        """After unpickling or ``copy.deepcopy``: key the states by the new arrays' ids."""
+        self.__dict__.update(state)
+        self._states = {id(theta): (theta, value) for theta, value in self._states.values()}
+
     def config(self):
         return {"learningRate": self.learningRate}
 

@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -90,6 +93,19 @@ def test_update_steps_both_parameters_with_the_layers_optimizer():
     layer.update()
     np.testing.assert_allclose(layer.W, W - 0.5 * np.array([[1.0, 2.0]]))
     np.testing.assert_allclose(layer.b, b - 0.5)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_layer_still_updates_the_weights_it_computes_with(how):
+    original = Dense(inputDim=2, outputDim=1, activation=Identity(), optimizer=SGD(learningRate=0.5),
+                     seed=0, dtype=np.float64)
+    layer = copy.deepcopy(original) if how == "deepcopy" else pickle.loads(pickle.dumps(original))
+    W = layer.W.copy()
+    layer.forward(np.array([[1.0, 2.0]]))
+    layer.backward(np.array([[1.0]]))
+    layer.update()
+    np.testing.assert_allclose(layer.W, W - 0.5 * np.array([[1.0, 2.0]]))
+    np.testing.assert_array_equal(original.W, W)
 
 
 @pytest.mark.parametrize("arguments, error, message", [

@@ -1,5 +1,6 @@
 import copy
 import os
+import pickle
 import sys
 
 import numpy as np
@@ -243,11 +244,12 @@ def test_save_and_load_give_identical_predictions_and_resume_training(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_deep_copy_trains_on_its_own_exactly_like_the_original():
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_trains_on_its_own_exactly_like_the_original(how):
     data = blobs(shuffle=False)
     model = classifier(dtype=np.float64)
     model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
-    clone = copy.deepcopy(model)
+    clone = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
     assert clone.layers[0].optimizer is clone.layers[1].optimizer is not model.layers[0].optimizer
     for trained in (model, clone):
         trained.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
