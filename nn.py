@@ -73,7 +73,7 @@ class MLP:
         if layer._owner() is not None:
             raise ValueError("addLayer: this layer already belongs to another MLP, whose parameter vector "
                              "holds its weights; create a new Dense (copy the weights with W and b)")
-        states = self._layerStates() + [_copyState(layer.optimizer.existingState(layer.theta))]
+        states = self._layerStates() + [_withoutWorkspace(layer.optimizer.existingState(layer.theta))]
         layer.optimizer.forget(layer.theta)
         self.layers.append(layer.astype(self.dtype))
         layer._network = weakref.ref(self)
@@ -119,14 +119,14 @@ class MLP:
                                                    for key, value in members[0].items()})
 
     def _layerStates(self):
-        """Every layer's optimizer state (copies), cut out of its run's; ``{}`` before the first step."""
+        """Every layer's optimizer state, as views cut out of its run's; ``{}`` before the first step."""
         states = []
         for run in self._runs:
             state = run.optimizer.existingState(run.theta) or {}
             offsets = run.bounds - run.bounds[0]
             for start, stop in zip(offsets, offsets[1:]):
-                states.append(_copyState({key: value[start:stop] if isinstance(value, np.ndarray) else value
-                                          for key, value in state.items()}))
+                states.append(_withoutWorkspace({key: value[start:stop] if isinstance(value, np.ndarray) else value
+                                                 for key, value in state.items()}))
         return states
 
     @property
@@ -416,10 +416,9 @@ class _Run:
         self.gradient = network._gradient[bounds[0]:bounds[-1]]
 
 
-def _copyState(state):
-    """A copy of an optimizer state without its workspace (``{}`` for None)."""
-    return {key: value.copy() if isinstance(value, np.ndarray) else value
-            for key, value in (state or {}).items() if key != "scratch"}
+def _withoutWorkspace(state):
+    """An optimizer state without its workspace, Adam's ``scratch`` (``{}`` for None)."""
+    return {key: value for key, value in (state or {}).items() if key != "scratch"}
 
 
 def _stepCount(state):

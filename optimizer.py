@@ -59,7 +59,7 @@ class Optimizer:
         return None if entry is None else entry[1]
 
     def setState(self, theta, state):
-        """Replace the state kept for ``theta`` (used by ``MLP.load``)."""
+        """Replace the state kept for ``theta`` (``MLP`` does when it moves parameters, or loads them)."""
         current = self.state(theta)
         for name, value in state.items():
             if isinstance(current[name], np.ndarray):

@@ -79,7 +79,9 @@ def pytorchTrainer(data, batchSize, width, dtype, dataLoader=False):
     model = torch.nn.Sequential(torch.nn.Linear(784, width), torch.nn.ReLU(), torch.nn.Linear(width, 50),
                                 torch.nn.ReLU(), torch.nn.Linear(50, 10), torch.nn.Softmax(dim=1)).to(torchType)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batchSize, shuffle=True)
+    if dataLoader:
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batchSize,
+                                             shuffle=True)
 
     def batches():
         if dataLoader:
