@@ -1,4 +1,4 @@
-"""Data sets: MNIST, Fashion-MNIST, or your own arrays, served in mini-batches.
+"""Data sets: MNIST, Fashion-MNIST, toy sets, or your own arrays, served in mini-batches.
 
 >>> import numpy as np
 >>> data = Dataset(x_train=np.zeros((10, 3)), y_train=np.ones((10, 1)), batch_size=4, seed=0)
@@ -10,6 +10,13 @@ The named sets are read from the four official IDX files (``.gz`` or not) in
 variable ``DEEPBASICS_DATA_DIR``, else ``~/.cache/deepbasics``. Missing files
 are downloaded from public mirrors, checked against the SHA-256 of their
 decompressed content, and only then given their final name.
+
+The toy sets ``"xor"``, ``"spiral"``, ``"moons"``, ``"circles"`` (generated,
+2-D) and ``"iris"`` (shipped) come from ``toydata.py``:
+
+>>> spiral = Dataset(name="spiral", train_size=300, test_size=60, classes=3, seed=0)
+>>> spiral.x_train.shape, spiral.y_train.shape, spiral.x_test.shape
+((300, 2), (300, 3), (60, 2))
 """
 
 import gzip
@@ -25,6 +32,8 @@ import urllib.request
 import zlib
 
 import numpy as np
+
+import toydata
 
 ENVIRONMENT_VARIABLE = "DEEPBASICS_DATA_DIR"
 FILES = {
@@ -57,6 +66,9 @@ SHA256 = {
     },
 }
 CLASSES = 10
+# Default (train_size, test_size) of the toy sets; Iris has 150 rows in all.
+TOY_SIZES = {**{name: (1000, 200) for name in toydata.GENERATORS}, "iris": (120, 30)}
+NAMES = list(SHA256) + list(TOY_SIZES)
 TIMEOUT = 30  # seconds a mirror may stay silent before the next one is tried
 
 
@@ -230,10 +242,16 @@ class Dataset:
 
     Parameters
     ----------
-    name : {"mnist", "fashion-mnist"}, default "mnist"
-        A named data set; leave it out when passing ``x_train``.
-    train_size, test_size : int, default all (60,000 and 10,000)
-        Use the first so many samples of each split.
+    name : {"mnist", "fashion-mnist", "xor", "spiral", "moons", "circles", "iris"}, default "mnist"
+        A named data set; leave it out when passing ``x_train``. The last
+        five are toy sets (see ``toydata``): the generated four are 2-D,
+        Iris has 4 features, standardised with the training split's mean
+        and standard deviation (kept as ``featureMean``, ``featureStd``).
+    train_size, test_size : int
+        MNIST: use the first so many samples (default all: 60,000 and
+        10,000). Generated sets: how many points to draw (default 1,000 and
+        200). Iris: a split of the 150 flowers with the three species in
+        equal shares (default 120 and 30).
     batch_size : int, default 50
         Samples per mini-batch; the last batch of an epoch may be smaller.
     data_dir : str or None
@@ -246,7 +264,14 @@ class Dataset:
     shuffle : bool, default True
         Reshuffle the training samples on every pass.
     seed : int or None
-        Seed for the shuffling (reproducible when given).
+        Seed for the shuffling (reproducible when given). The toy sets also
+        draw their points (and Iris its split) with it, or with 0 when it is
+        None, so that the same call always gives the same points.
+    noise : float, optional
+        Generated sets only: standard deviation of the jitter (default
+        ``toydata.NOISE``: 0.2 for xor and spiral, 0.1 moons, 0.05 circles).
+    classes : int, default 3
+        Spiral only: the number of arms, one class each.
     x_train, y_train, x_test, y_test : array_like, optional
         Your own data instead: ``x (n, features)``, ``y (n, outputs)`` (a
         1-D ``y`` becomes one column).
@@ -255,21 +280,29 @@ class Dataset:
 
     Attributes
     ----------
-    x_train, x_test : ndarray (n, 784) in [0, 1] for the named sets
-    y_train, y_test : ndarray (n, 10), one-hot for the named sets
+    x_train, x_test : ndarray (n, 784) in [0, 1] for MNIST, (n, 2) or (n, 4) for the toy sets
+    y_train, y_test : ndarray (n, classes), one-hot for the named sets
     """
 
     def __init__(self, name=None, train_size=None, test_size=None, batch_size=50, data_dir=None,
                  download=True, mirror=None, shuffle=True, seed=None, *, x_train=None, y_train=None,
-                 x_test=None, y_test=None, dtype=np.float32):
+                 x_test=None, y_test=None, dtype=np.float32, noise=None, classes=None):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"Dataset: dtype must be numpy.float32 or numpy.float64, got {self.dtype}")
         if x_train is None and y_train is None:
             self.name = "mnist" if name is None else name
-            if self.name not in SHA256:
-                raise ValueError(f"Dataset: unknown name {self.name!r}; known: {', '.join(SHA256)}")
-            self._loadNamed(train_size, test_size, data_dir, download, mirror)
+            if self.name not in NAMES:
+                raise ValueError(f"Dataset: unknown name {self.name!r}; known: {', '.join(NAMES)}")
+            if noise is not None and self.name not in toydata.GENERATORS:
+                raise ValueError(f"Dataset: noise is for the generated sets ({', '.join(toydata.GENERATORS)}), "
+                                 f"not {self.name!r}")
+            if classes is not None and self.name != "spiral":
+                raise ValueError(f"Dataset: classes is for the spiral, not {self.name!r}")
+            if self.name in TOY_SIZES:
+                self._loadToy(train_size, test_size, noise, classes, seed)
+            else:
+                self._loadNamed(train_size, test_size, data_dir, download, mirror)
         else:
             if name is not None:
                 raise ValueError(f"Dataset: give either name={name!r} or x_train/y_train, not both")
@@ -300,6 +333,42 @@ class Dataset:
             y[np.arange(size), labels[:size]] = 1
             setattr(self, f"x_{split}", x)
             setattr(self, f"y_{split}", y)
+
+    def _loadToy(self, train_size, test_size, noise, classes, seed):
+        defaultTrain, defaultTest = TOY_SIZES[self.name]
+        largest = 10 ** 7 if self.name != "iris" else 149
+        train_size = defaultTrain if train_size is None else _checkCount("train_size", train_size, 1, largest)
+        test_size = defaultTest if test_size is None else _checkCount("test_size", test_size, 1, largest)
+        rng = np.random.default_rng(0 if seed is None else seed)
+        if self.name == "iris":
+            if train_size + test_size > 150:
+                raise ValueError(f"Dataset: iris has 150 flowers, but train_size + test_size = "
+                                 f"{train_size} + {test_size} = {train_size + test_size}")
+            x, labels = toydata.iris()
+            # Shuffle each species, then take them in turns, so that any first
+            # rows (the training split) and the rows after them hold all three
+            # species in equal shares.
+            turns = np.concatenate([rng.permutation(np.flatnonzero(labels == k)) for k in range(3)])
+            order = turns.reshape(3, -1).T.reshape(-1)
+        else:
+            options = {}
+            if noise is not None:
+                if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) or not noise >= 0:
+                    raise ValueError(f"Dataset: noise must be a number >= 0, got {noise!r}")
+                options["noise"] = float(noise)
+            if self.name == "spiral" and classes is not None:
+                options["classes"] = _checkCount("classes", classes, 2, 100)
+            x, labels = toydata.GENERATORS[self.name](train_size + test_size, rng=rng, **options)
+            order = rng.permutation(len(x))   # the generators return the classes in blocks
+        classCount = int(labels.max()) + 1 if self.name != "spiral" else options.get("classes", 3)
+        oneHot = np.eye(classCount, dtype=self.dtype)[labels]
+        train, test = order[:train_size], order[train_size:train_size + test_size]
+        if self.name == "iris":
+            # Standardised with the training split only: the test flowers stay unseen.
+            self.featureMean, self.featureStd = x[train].mean(axis=0), x[train].std(axis=0)
+            x = (x - self.featureMean) / self.featureStd
+        self.x_train, self.y_train = x[train].astype(self.dtype), oneHot[train]
+        self.x_test, self.y_test = x[test].astype(self.dtype), oneHot[test]
 
     def _loadArrays(self, x_train, y_train, x_test, y_test, train_size, test_size):
         if x_train is None or y_train is None:

@@ -112,7 +112,8 @@ def test_data_dir_defaults_to_the_environment_variable(tmp_path, monkeypatch):
 
 
 def test_unknown_name_is_refused():
-    with pytest.raises(ValueError, match="unknown name 'cifar'; known: mnist, fashion-mnist"):
+    with pytest.raises(ValueError, match="unknown name 'cifar'; known: mnist, fashion-mnist, xor, spiral, moons, "
+                                         "circles, iris"):
         Dataset(name="cifar")
 
 
@@ -304,3 +305,141 @@ def test_ctrl_c_during_a_download_leaves_nothing_behind(tmp_path, mnistDir, serv
     with pytest.raises(KeyboardInterrupt):
         Dataset(data_dir=tmp_path, mirror=server + "/good/")
     assert sorted(os.listdir(folder)) == before
+
+
+# -------------------------------------------------------------- toy sets
+TOYS = {"xor": 2, "spiral": 3, "moons": 2, "circles": 2, "iris": 3}
+
+
+@pytest.mark.parametrize("name, classes", TOYS.items())
+def test_toy_sets_have_one_hot_labels_and_batch_like_mnist(name, classes):
+    data = Dataset(name=name, batch_size=32)
+    features = 4 if name == "iris" else 2
+    train, test = (120, 30) if name == "iris" else (1000, 200)
+    assert data.x_train.shape == (train, features) and data.x_test.shape == (test, features)
+    assert data.y_train.shape == (train, classes) and data.y_test.shape == (test, classes)
+    assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.float32
+    np.testing.assert_array_equal(data.y_train.sum(axis=1), 1)
+    assert set(np.unique(data.y_train)) == {0.0, 1.0}
+    assert data.y_train.sum(axis=0).min() > train / classes * 0.8       # every class is there, in fair shares
+    assert len(data) == -(-train // 32) and sum(len(x) for x, _ in data) == train
+    assert f"name={name!r}" in repr(data)
+
+
+@pytest.mark.parametrize("name", TOYS)
+def test_toy_sets_are_the_same_for_the_same_seed_and_differ_for_another(name):
+    a, b, c = Dataset(name=name, seed=1), Dataset(name=name, seed=1), Dataset(name=name, seed=2)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(Dataset(name=name).x_test, Dataset(name=name).x_test)   # seed None: fixed points
+    assert not np.array_equal(a.x_train, c.x_train)
+
+
+def test_toy_train_and_test_points_are_distinct_draws():
+    data = Dataset(name="moons", train_size=300, test_size=100, seed=0)
+    together = np.concatenate([data.x_train, data.x_test])
+    assert len(np.unique(together, axis=0)) == 400
+
+
+def test_xor_class_is_whether_the_signs_differ():
+    data = Dataset(name="xor", train_size=500, test_size=10, seed=0)
+    differ = (np.sign(data.x_train[:, 0]) != np.sign(data.x_train[:, 1]))
+    np.testing.assert_array_equal(data.y_train.argmax(axis=1), differ)
+
+
+def test_circles_without_noise_lie_on_two_rings():
+    data = Dataset(name="circles", train_size=200, test_size=10, noise=0, seed=0)
+    radius = np.linalg.norm(data.x_train, axis=1)
+    np.testing.assert_allclose(radius, np.where(data.y_train.argmax(axis=1) == 0, 1.0, 0.5), rtol=1e-6)
+
+
+def test_noise_moves_the_points_by_about_its_size():
+    quiet = Dataset(name="circles", train_size=2000, test_size=10, noise=0, seed=0, dtype=np.float64)
+    noisy = Dataset(name="circles", train_size=2000, test_size=10, noise=0.1, seed=0, dtype=np.float64)
+    spread = np.linalg.norm(noisy.x_train, axis=1) - np.linalg.norm(quiet.x_train, axis=1)
+    assert 0.08 < spread.std() < 0.12
+
+
+def test_the_spiral_takes_the_number_of_arms():
+    data = Dataset(name="spiral", train_size=500, test_size=50, classes=5, seed=0)
+    assert data.y_train.shape == (500, 5)
+    assert np.all(np.abs(data.x_train) <= 1.0 + 1e-6)    # noise is in the angle only: radius stays in [0, 1]
+
+
+def test_iris_is_the_verified_table_standardised_on_the_training_split():
+    import hashlib
+    import toydata
+    from conftest import dataDir
+    assert hashlib.sha256(toydata.IRIS_CSV.encode("ascii")).hexdigest() == toydata.IRIS_SHA256
+    reference = (dataDir() or pytest.fail("../shared/data not found")) / "iris" / "iris.csv"
+    assert reference.read_text(encoding="ascii") == toydata.IRIS_CSV
+    x, labels = toydata.iris()
+    assert x.shape == (150, 4) and np.bincount(labels).tolist() == [50, 50, 50]
+    np.testing.assert_allclose(x.mean(axis=0), [5.8433, 3.0573, 3.7580, 1.1993], atol=1e-4)  # Fisher's table
+    data = Dataset(name="iris", dtype=np.float64, seed=0)
+    np.testing.assert_allclose(data.x_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(data.x_train.std(axis=0), 1, atol=1e-12)
+    np.testing.assert_array_equal(data.y_train.sum(axis=0), [40, 40, 40])
+    np.testing.assert_array_equal(data.y_test.sum(axis=0), [10, 10, 10])
+    raw = np.concatenate([data.x_train, data.x_test]) * data.featureStd + data.featureMean
+    np.testing.assert_allclose(np.sort(raw, axis=0), np.sort(x, axis=0), atol=1e-12)   # the 150 flowers, each once
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    (dict(name="mnist", noise=0.1), ValueError, r"noise is for the generated sets \(xor, spiral, moons, circles\), "
+                                                r"not 'mnist'"),
+    (dict(name="iris", noise=0.1), ValueError, "noise is for the generated sets"),
+    (dict(name="moons", classes=3), ValueError, "classes is for the spiral, not 'moons'"),
+    (dict(name="moons", noise=-0.1), ValueError, "noise must be a number >= 0, got -0.1"),
+    (dict(name="spiral", classes=1), ValueError, "classes must be between 2 and 100, got 1"),
+    (dict(name="spiral", classes=2.5), TypeError, "classes must be an integer, got float 2.5"),
+    (dict(name="xor", train_size=0), ValueError, "train_size must be between 1 and 10000000, got 0"),
+    (dict(name="iris", train_size=130, test_size=30), ValueError,
+     r"iris has 150 flowers, but train_size \+ test_size = 130 \+ 30 = 160"),
+    (dict(name="iris", batch_size=121), ValueError, "batch_size must be between 1 and 120, got 121"),
+])
+def test_toy_set_arguments_are_checked(arguments, error, message):
+    with pytest.raises(error, match=message):
+        Dataset(**arguments)
+
+
+@pytest.mark.parametrize("name, hidden, epochs", [("xor", 8, 30), ("spiral", 64, 60)])
+def test_a_small_network_learns_xor_and_the_spiral(name, hidden, epochs):
+    from activations import ReLU, Softmax
+    from layers import Dense
+    from loss import CrossEntropy
+    from nn import MLP
+    from optimizer import Adam
+
+    data = Dataset(name=name, train_size=600, test_size=300, batch_size=20, seed=0)
+    model = MLP()
+    optimizer = Adam(learningRate=0.01)
+    model.addLayer(Dense(2, hidden, activation=ReLU(), optimizer=optimizer, seed=0))
+    model.addLayer(Dense(hidden, hidden, activation=ReLU(), optimizer=optimizer, seed=1))
+    model.addLayer(Dense(hidden, data.y_train.shape[1], activation=Softmax(), optimizer=optimizer, seed=2))
+    model.train(data, loss=CrossEntropy(), epochs=epochs, verbose=False)
+    assert model.evaluate(data.x_test, data.y_test, CrossEntropy())["accuracy"] >= 0.98
+
+
+@pytest.mark.slow
+def test_iris_loads_from_an_installed_wheel(tmp_path):
+    """py-modules install no data files: the table must travel inside a module."""
+    import subprocess
+    import sys
+    import zipfile
+    from conftest import ROOT
+    source = tmp_path / "source"   # build from a copy, so the build leaves nothing in the working tree
+    source.mkdir()
+    for path in list(ROOT.glob("*.py")) + [ROOT / "pyproject.toml", ROOT / "README.md"]:
+        shutil.copy(path, source)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path / "wheel"), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    site = tmp_path / "site"
+    with zipfile.ZipFile(next((tmp_path / "wheel").glob("deepbasics-*.whl"))) as wheel:
+        wheel.extractall(site)
+    script = "from dataset import Dataset; d = Dataset(name='iris'); print(d.x_train.shape, d.__module__)"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(site)}, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "(120, 4) dataset"
+    assert (site / "toydata.py").is_file() and not (site / "toydata.py").samefile(ROOT / "toydata.py")
