@@ -10,7 +10,6 @@ sample ``(features,)``) and offers two things:
 
 Writing the derivative in terms of the *output* ``a`` (as scikit-learn does)
 means a layer keeps only ``a`` from the forward pass and recomputes nothing.
-Both methods accept ``out=`` so that the training loop can work in place.
 
 >>> import numpy as np
 >>> ReLU()(np.array([-1.0, 0.0, 2.0]))
@@ -20,6 +19,8 @@ array([[0.5, 0.5]])
 """
 
 import numpy as np
+
+from checks import checkNumber
 
 
 class Activation:
@@ -32,15 +33,12 @@ class Activation:
             z = z.astype(np.float64)
         return self.forward(z)
 
-    def forward(self, z, out=None):
-        """Return ``a = f(z)``, written into ``out`` when given (may be ``z``)."""
+    def forward(self, z):
+        """Return ``a = f(z)`` as a new array of ``z``'s shape and dtype."""
         raise NotImplementedError
 
-    def backward(self, a, gradient, out=None):
-        """Return ``dL/dz`` from the output ``a = f(z)`` and ``gradient = dL/da``.
-
-        ``out`` may be ``gradient`` itself, to work in place.
-        """
+    def backward(self, a, gradient):
+        """Return ``dL/dz`` from the output ``a = f(z)`` and ``gradient = dL/da``."""
         raise NotImplementedError
 
     def config(self):
@@ -61,15 +59,11 @@ class Activation:
 class Identity(Activation):
     """``f(z) = z``; its derivative is 1, so the gradient passes unchanged."""
 
-    def forward(self, z, out=None):
-        if out is None:
-            return z.copy()
-        if out is not z:
-            np.copyto(out, z)
-        return out
+    def forward(self, z):
+        return z.copy()
 
-    def backward(self, a, gradient, out=None):
-        return self.forward(gradient, out)
+    def backward(self, a, gradient):
+        return gradient.copy()
 
 
 class Sigmoid(Activation):
@@ -80,26 +74,22 @@ class Sigmoid(Activation):
     nothing overflows and no warning is raised, whatever the input.
     """
 
-    def forward(self, z, out=None):
+    def forward(self, z):
         e = np.exp(-np.abs(z))
-        numerator = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
-        e += 1.0
-        return np.divide(numerator, e, out=out)
+        return np.where(z >= 0, 1, e) / (1 + e)
 
-    def backward(self, a, gradient, out=None):
-        slope = a * (1.0 - a)
-        return np.multiply(gradient, slope, out=out)
+    def backward(self, a, gradient):
+        return gradient * a * (1 - a)
 
 
 class Tanh(Activation):
     """``f(z) = tanh(z)``, with ``f'(z) = 1 - a^2``."""
 
-    def forward(self, z, out=None):
-        return np.tanh(z, out=out)
+    def forward(self, z):
+        return np.tanh(z)
 
-    def backward(self, a, gradient, out=None):
-        slope = 1.0 - a * a
-        return np.multiply(gradient, slope, out=out)
+    def backward(self, a, gradient):
+        return gradient * (1 - a * a)
 
 
 class ReLU(Activation):
@@ -108,11 +98,11 @@ class ReLU(Activation):
     At ``z = 0`` we use the derivative 0, as PyTorch and scikit-learn do.
     """
 
-    def forward(self, z, out=None):
-        return np.maximum(z, 0, out=out)
+    def forward(self, z):
+        return np.maximum(z, 0)
 
-    def backward(self, a, gradient, out=None):
-        return np.multiply(gradient, a > 0, out=out)
+    def backward(self, a, gradient):
+        return gradient * (a > 0)
 
 
 class LeakyReLU(Activation):
@@ -128,18 +118,13 @@ class LeakyReLU(Activation):
     """
 
     def __init__(self, epsilon=0.01):
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.floating)):
-            raise TypeError(f"LeakyReLU: epsilon must be a number, got {type(epsilon).__name__} {epsilon!r}")
-        if not 0 <= epsilon < 1:
-            raise ValueError(f"LeakyReLU: epsilon must be in [0, 1), got {epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.epsilon = checkNumber("LeakyReLU", "epsilon", epsilon, 0, 1)
 
-    def forward(self, z, out=None):
-        return np.maximum(z, self.epsilon * z, out=out)
+    def forward(self, z):
+        return np.maximum(z, self.epsilon * z)
 
-    def backward(self, a, gradient, out=None):
-        slope = np.where(a > 0, 1.0, self.epsilon).astype(gradient.dtype, copy=False)
-        return np.multiply(gradient, slope, out=out)
+    def backward(self, a, gradient):
+        return gradient * np.where(a > 0, 1, self.epsilon).astype(gradient.dtype)
 
     def config(self):
         return {"epsilon": self.epsilon}
@@ -159,17 +144,13 @@ class Softmax(Activation):
     computed per row without building the ``features x features`` matrix.
     """
 
-    def forward(self, z, out=None):
-        shifted = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-        np.exp(shifted, out=shifted)
-        shifted /= shifted.sum(axis=-1, keepdims=True)
-        return shifted
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
 
-    def backward(self, a, gradient, out=None):
-        projection = np.einsum("...i,...i->...", a, gradient)[..., np.newaxis]
-        difference = np.subtract(gradient, projection, out=out)
-        difference *= a
-        return difference
+    def backward(self, a, gradient):
+        projection = np.sum(a * gradient, axis=-1, keepdims=True)   # sum_j a_j g_j, per row
+        return a * (gradient - projection)
 
 
 ACTIVATIONS = {cls.__name__: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax)}

@@ -9,7 +9,11 @@ event              called as                                   when
 on_train_begin     ``f(model)``                                once, before the first epoch
 on_batch_end       ``f(model, batch, logs)``                   after every update; ``batch``
                                                                counts from 0 in the epoch,
-                                                               ``logs = {"loss": float}``
+                                                               ``logs`` holds the batch's
+                                                               figures, for ``MLP.train``
+                                                               ``{"train_loss": float}``
+                                                               (and ``"train_accuracy"``
+                                                               when requested)
 on_epoch_end       ``f(model, epoch, logs)``                   after every epoch; ``epoch``
                                                                counts from 0, ``logs`` maps
                                                                ``"train_loss"`` and every

@@ -19,9 +19,6 @@ their gradients over the samples, and the ``1/n`` already sits in
 
 import numpy as np
 
-# Machine epsilon per dtype: the clipping margin of CrossEntropy.
-_EPSILON = {np.dtype(t): np.finfo(t).eps for t in (np.float16, np.float32, np.float64)}
-
 
 class Loss:
     """Base class: ``__call__`` gives the value, ``gradient`` its derivative."""
@@ -31,10 +28,6 @@ class Loss:
 
     def gradient(self, yPred, yTrue):
         raise NotImplementedError
-
-    def valueAndGradient(self, yPred, yTrue):
-        """Both at once, as the training loop needs them; MSE and CrossEntropy share the work."""
-        return self(yPred, yTrue), self.gradient(yPred, yTrue)
 
     def _check(self, yPred, yTrue):
         """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
@@ -67,24 +60,12 @@ class MSE(Loss):
 
     def __call__(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
-        return self._value(yPred - yTrue, n)
+        difference = yPred - yTrue
+        return float(np.vdot(difference, difference)) / (2 * n)
 
     def gradient(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
-        difference = yPred - yTrue
-        difference /= n
-        return difference
-
-    def valueAndGradient(self, yPred, yTrue):
-        yPred, yTrue, n = self._check(yPred, yTrue)
-        difference = yPred - yTrue
-        value = self._value(difference, n)
-        difference /= n
-        return value, difference
-
-    @staticmethod
-    def _value(difference, n):
-        return float(np.vdot(difference, difference)) / (2 * n)
+        return (yPred - yTrue) / n
 
 
 class CrossEntropy(Loss):
@@ -104,31 +85,19 @@ class CrossEntropy(Loss):
     point, as in scikit-learn and Keras.
     """
 
-    def _clip(self, yPred):
-        eps = _EPSILON[yPred.dtype] if yPred.dtype in _EPSILON else np.finfo(yPred.dtype).eps
-        p = np.maximum(yPred, eps)
-        return np.minimum(p, 1 - eps, out=p)
-
     def __call__(self, yPred, yTrue):
-        yPred, yTrue, n = self._check(yPred, yTrue)
-        return self._value(self._clip(yPred), yTrue, n)
-
-    def gradient(self, yPred, yTrue):
-        yPred, yTrue, n = self._check(yPred, yTrue)
-        return self._gradient(self._clip(yPred), yTrue, n)
-
-    def valueAndGradient(self, yPred, yTrue):
-        yPred, yTrue, n = self._check(yPred, yTrue)
-        p = self._clip(yPred)
-        return self._value(p, yTrue, n), self._gradient(p, yTrue, n)
-
-    @staticmethod
-    def _gradient(p, yTrue, n):
-        gradient = p - yTrue
-        gradient /= p * (1 - p) * n
-        return gradient
-
-    @staticmethod
-    def _value(p, yTrue, n):
+        p, yTrue, n = self._check(yPred, yTrue)
+        p = _clip(p)
         total = np.vdot(yTrue, np.log(p)) + np.vdot(1 - yTrue, np.log1p(-p))
         return -float(total) / n
+
+    def gradient(self, yPred, yTrue):
+        p, yTrue, n = self._check(yPred, yTrue)
+        p = _clip(p)
+        return (p - yTrue) / (p * (1 - p) * n)
+
+
+def _clip(p):
+    """``p`` kept inside ``[eps, 1 - eps]``, ``eps`` the machine epsilon of its dtype."""
+    eps = np.finfo(p.dtype).eps
+    return np.minimum(np.maximum(p, eps), 1 - eps)

@@ -12,26 +12,27 @@ One training step is the chapter's loop in four lines::
     yPred = mlp.forward(x)                          # forward propagation
     value = loss(yPred, y)                          # how wrong we are
     mlp.backward(loss.gradient(yPred, y))           # dL/dW, dL/db of every layer
-    mlp.update()                                    # each optimizer steps its layer
+    mlp.update()                                    # each layer's optimizer steps it
 
 ``MLP.train`` runs it over a data set for some epochs, with metrics,
-callbacks and progress output.
+callbacks and progress output (see :mod:`training`).
 """
 
 import json
 import os
-import tempfile
-import weakref
+import uuid
+import zipfile
 
 import numpy as np
 
 import activations
 import optimizer as optimizerModule
 import training
+from checks import checkInstance
 from layers import Dense
 
 _BLOCK = 2048  # rows per block when predicting many samples: small enough to stay in cache
-_FORMAT = 1    # version of the .npz layout written by save()
+_FORMAT = 2    # version of the .npz layout written by save()
 
 
 class MLP:
@@ -57,77 +58,17 @@ class MLP:
         self.dtype = dtype
         self.layers = []
         self.stop_training = False
-        self._runs = []   # layers stepped together by one optimizer: see _pack
 
-    # ----------------------------------------------------------- building
     def addLayer(self, layer):
-        """Append ``layer``; its ``inputDim`` must equal the previous layer's ``outputDim``."""
-        if not isinstance(layer, Dense):
-            raise TypeError(f"addLayer expects a Dense layer, got {type(layer).__name__} {layer!r}")
+        """Append ``layer``, converted to the model's dtype; its ``inputDim`` must equal the previous ``outputDim``."""
+        checkInstance("addLayer", "layer", layer, Dense, "a Dense layer")
         if self.layers and layer.inputDim != self.layers[-1].outputDim:
             raise ValueError(
                 f"addLayer: layer {len(self.layers)} has inputDim={layer.inputDim} but the previous "
                 f"layer has outputDim={self.layers[-1].outputDim}; they must be equal")
         if any(layer is existing for existing in self.layers):
             raise ValueError("addLayer: this layer object is already in the network; create a new Dense")
-        if layer._owner() is not None:
-            raise ValueError("addLayer: this layer already belongs to another MLP, whose parameter vector "
-                             "holds its weights; create a new Dense (copy the weights with W and b)")
-        states = self._layerStates() + [_withoutWorkspace(layer.optimizer.existingState(layer.theta))]
-        layer.optimizer.forget(layer.theta)
         self.layers.append(layer.astype(self.dtype))
-        layer._network = weakref.ref(self)
-        self._pack(states)
-
-    def _pack(self, states):
-        """Keep all parameters in one vector, ``self._theta``, and all gradients in another.
-
-        Every layer's ``theta`` (and so its ``W`` and ``b``) becomes a view
-        into the network's vector, in layer order. Consecutive layers that
-        share an optimizer form a *run*: one slice of that vector, which
-        ``update`` steps once. The optimizers work element by element, so this
-        is the same arithmetic as one step per layer, in a third of the NumPy
-        calls for the chapter's three layers.
-
-        ``states`` holds every layer's optimizer state (``{}`` before its
-        first step); it is carried over into the runs. A layer whose step
-        count differs from its neighbour's starts a run of its own.
-        """
-        for run in self._runs:
-            run.optimizer.forget(run.theta)
-        sizes = [layer.theta.size for layer in self.layers]
-        bounds = np.cumsum([0] + sizes)
-        self._theta = np.empty(bounds[-1], dtype=self.dtype)
-        self._gradient = np.zeros_like(self._theta)
-        groups = []
-        for index, layer in enumerate(self.layers):
-            layer._place(self._theta[bounds[index]:bounds[index + 1]],
-                         self._gradient[bounds[index]:bounds[index + 1]])
-            previous = groups[-1][-1] if groups else None
-            if (previous is not None and self.layers[previous].optimizer is layer.optimizer
-                    and _stepCount(states[previous]) == _stepCount(states[index])):
-                groups[-1].append(index)
-            else:
-                groups.append([index])
-        self._runs = [_Run(self, self.layers[group[0]].optimizer, bounds[group[0]:group[-1] + 2])
-                      for group in groups]
-        for run, group in zip(self._runs, groups):
-            members = [states[index] for index in group]
-            if members[0]:
-                run.optimizer.setState(run.theta, {key: np.concatenate([state[key] for state in members])
-                                                   if isinstance(value, np.ndarray) else value
-                                                   for key, value in members[0].items()})
-
-    def _layerStates(self):
-        """Every layer's optimizer state, as views cut out of its run's; ``{}`` before the first step."""
-        states = []
-        for run in self._runs:
-            state = run.optimizer.existingState(run.theta) or {}
-            offsets = run.bounds - run.bounds[0]
-            for start, stop in zip(offsets, offsets[1:]):
-                states.append(_withoutWorkspace({key: value[start:stop] if isinstance(value, np.ndarray) else value
-                                                 for key, value in state.items()}))
-        return states
 
     @property
     def inputDim(self):
@@ -148,12 +89,12 @@ class MLP:
 
     # ------------------------------------------------------- computation
     def _input(self, x):
-        """``x`` as a 2-D array of the model's dtype, and whether it was a single sample."""
+        """``x`` as an array of the model's dtype, checked against ``inputDim``."""
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.inputDim:
             raise ValueError(f"MLP: expected input of shape (n, {self.inputDim}) or ({self.inputDim},), "
                              f"got shape {x.shape}")
-        return (x[np.newaxis], True) if x.ndim == 1 else (x, False)
+        return x
 
     def forward(self, x):
         """Forward propagation, keeping what ``backward`` needs.
@@ -166,62 +107,58 @@ class MLP:
         -------
         ndarray (n, outputDim) or (outputDim,), in the model's dtype.
         """
-        x, single = self._input(x)
-        self._single = single
-        for layer in self._layersOrFail():
+        x = self._input(x)
+        for layer in self.layers:
             x = layer.forward(x)
-        return x[0] if single else x
+        return x
 
     def predict(self, x):
         """The output of ``forward`` without touching training state, in blocks of rows."""
-        x, single = self._input(x)
+        x = self._input(x)
+        if x.ndim == 1:
+            return self.predict(x[np.newaxis])[0]
         out = np.empty((x.shape[0], self.outputDim), dtype=self.dtype)
         for start in range(0, x.shape[0], _BLOCK):
             block = x[start:start + _BLOCK]
             for layer in self.layers:
                 block = layer.predict(block)
             out[start:start + _BLOCK] = block
-        return out[0] if single else out
+        return out
 
     def backward(self, lossGradient, inputGradient=False):
-        """Backpropagation: fill ``dW``, ``db`` of every layer.
+        """Backpropagation: fill ``dW``, ``db`` of every layer, from the last to the first.
 
         Parameters
         ----------
         lossGradient : array_like, the shape of the last ``forward`` output
             ``dL/dyPred``, e.g. ``loss.gradient(yPred, yTrue)``.
         inputGradient : bool, default False
-            Also return ``dL/dx`` with the shape of the input.
+            Also compute and return ``dL/dx``, with the shape of the input
+            (a GAN's generator learns from its discriminator's).
+
+        Returns
+        -------
+        ndarray or None
+            ``dL/dx`` when ``inputGradient`` is True.
         """
         layers = self._layersOrFail()
         if layers[-1].a is None:
             raise RuntimeError("MLP.backward called before forward")
         gradient = np.asarray(lossGradient, dtype=self.dtype)
-        expected = layers[-1].a.shape[1:] if self._single else layers[-1].a.shape
-        if gradient.shape != expected:
+        if gradient.shape != layers[-1].a.shape:
             raise ValueError(f"MLP.backward: lossGradient has shape {gradient.shape}, expected the shape "
-                             f"of the last forward output {expected}")
-        if self._single:
-            gradient = gradient[np.newaxis]
-        inputGrad = self._backward(gradient, inputGradient, inPlace=False)
-        return (inputGrad[0] if self._single else inputGrad) if inputGradient else None
-
-    def _backward(self, gradient, inputGradient, inPlace):
-        for depth, layer in enumerate(reversed(self.layers)):
-            isFirst = depth == len(self.layers) - 1
-            gradient = layer.backward(gradient, inputGradient or not isFirst, inPlace or depth > 0)
+                             f"of the last forward output {layers[-1].a.shape}")
+        for index in reversed(range(len(layers))):
+            gradient = layers[index].backward(gradient, inputGradient=index > 0 or inputGradient)
         return gradient
 
     def update(self):
-        """Let each layer's optimizer step its parameters with their gradients.
-
-        Layers that share an optimizer are stepped together (see ``_pack``).
-        """
-        for run in self._runs:
-            run.optimizer.step(run.theta, run.gradient)
+        """Let each layer's optimizer step its parameters: every layer's ``update()``."""
+        for layer in self.layers:
+            layer.update()
 
     # ---------------------------------------------------------- training
-    def train(self, dataset, loss, epochs, metrics=[], tensorboard=False, callbacks={}, verbose=True):
+    def train(self, dataset, loss, epochs, metrics=(), tensorboard=False, callbacks=None, verbose=True):
         """Train on ``dataset`` with mini-batch gradient descent.
 
         Parameters
@@ -242,7 +179,7 @@ class MLP:
         tensorboard : bool
             Also write the metrics for TensorBoard under ``runs/<timestamp>/``
             (needs ``pip install "deepbasics[tensorboard]"``).
-        callbacks : dict or list
+        callbacks : dict or list, optional
             ``{event: callable or [callables]}``; see :mod:`callbacks` for the
             events, what each receives and how to stop early.
         verbose : bool
@@ -272,44 +209,57 @@ class MLP:
         dict with ``"loss"`` (the mean over the samples) and ``"accuracy"``
         (share of samples whose arg-max output is the arg-max of ``y``).
         """
-        x, _ = self._input(x)
-        y = np.asarray(y)
-        if y.shape != (x.shape[0], self.outputDim):
-            raise ValueError(f"evaluate: y has shape {y.shape}, expected {(x.shape[0], self.outputDim)}")
+        x, y = self._input(x), np.asarray(y)
+        if x.ndim != 2 or y.shape != (x.shape[0], self.outputDim):
+            raise ValueError(f"evaluate: x has shape {x.shape} and y {y.shape}; expected "
+                             f"(n, {self.inputDim}) and (n, {self.outputDim})")
         total, correct = 0.0, 0
         for start in range(0, x.shape[0], _BLOCK):
-            yPred = self.predict(x[start:start + _BLOCK])
-            yBlock = y[start:start + _BLOCK]
+            yPred, yBlock = self.predict(x[start:start + _BLOCK]), y[start:start + _BLOCK]
             total += loss(yPred, yBlock) * len(yBlock)
             correct += np.count_nonzero(yPred.argmax(axis=1) == yBlock.argmax(axis=1))
         return {"loss": float(total / x.shape[0]), "accuracy": float(correct / x.shape[0])}
 
     # -------------------------------------------------------- persistence
     def getWeights(self):
-        """A copy of every layer's parameter vector ``theta = (W, b)``, layer by layer."""
-        return [theta.copy() for theta, _ in self.parameters()]
+        """A copy of every parameter array (``W`` and ``b`` of each layer, in order)."""
+        return [parameter.copy() for parameter, _ in self.parameters()]
 
     def setWeights(self, weights):
         """Copy ``weights`` (as returned by ``getWeights``) into the parameters, in place."""
-        parameters = [theta for theta, _ in self.parameters()]
+        parameters = [parameter for parameter, _ in self.parameters()]
         if len(weights) != len(parameters):
             raise ValueError(f"setWeights: expected {len(parameters)} arrays, got {len(weights)}")
-        for index, (theta, value) in enumerate(zip(parameters, weights)):
-            if np.shape(value) != theta.shape:
-                raise ValueError(f"setWeights: array {index} has shape {np.shape(value)}, expected {theta.shape}")
-            np.copyto(theta, value)
+        for index, (parameter, value) in enumerate(zip(parameters, weights)):
+            if np.shape(value) != parameter.shape:
+                raise ValueError(f"setWeights: array {index} has shape {np.shape(value)}, "
+                                 f"expected {parameter.shape}")
+            np.copyto(parameter, value)
 
     def save(self, path):
-        """Write architecture, weights and optimizer state to one ``.npz`` file.
+        """Write architecture, weights and optimizer state to one ``.npz`` file; return its path.
 
         The file holds only numeric arrays and one JSON string, so ``load``
-        never needs pickle. Written to a temporary file first and renamed, so
-        an interrupted save never leaves a half-written file. ``.npz`` is
-        appended when missing, as ``numpy.savez`` does; returns the path.
+        never needs pickle. ``.npz`` is appended when missing, as
+        ``numpy.savez`` does. See ``writeArchive`` for how it is written.
         """
-        path = os.fspath(path)
-        if not path.endswith(".npz"):
-            path += ".npz"
+        return writeArchive(path, self.toArrays())
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model written by ``save``: same layers, weights and optimizer state.
+
+        The whole file is checked before anything is allocated; a file that
+        is unreadable, not a deepbasics model, or inconsistent raises
+        ``ValueError`` naming the file and the part.
+        """
+        return cls.fromArrays(readArchive(path), source=os.fspath(path))
+
+    def toArrays(self, prefix=""):
+        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``.
+
+        Models made of several networks save each under its own prefix in one file.
+        """
         optimizers = []
         for layer in self.layers:
             if not any(layer.optimizer is known for known in optimizers):
@@ -322,50 +272,57 @@ class MLP:
                                        "config": layer.activation.config()},
                         "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer)}
                        for layer in self.layers]}
-        arrays = {"architecture": np.array(json.dumps(architecture))}
-        for index, (layer, state) in enumerate(zip(self.layers, self._layerStates())):
-            arrays[f"layer{index}.W"], arrays[f"layer{index}.b"] = layer.W, layer.b
-            for key, value in state.items():
-                arrays[f"layer{index}.theta.{key}"] = np.asarray(value)
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".deepbasics-", suffix=".npz.part")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **arrays)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        return path
+        arrays = {prefix + "architecture": np.array(json.dumps(architecture))}
+        for index, layer in enumerate(self.layers):
+            for name in ("W", "b"):
+                arrays[f"{prefix}layer{index}.{name}"] = getattr(layer, name)
+                for key, value in layer.optimizerState[name].items():
+                    arrays[f"{prefix}layer{index}.{name}.{key}"] = np.asarray(value)
+        return arrays
 
     @classmethod
-    def load(cls, path):
-        """Rebuild a model written by ``save``: same layers, weights and optimizer state."""
-        path = os.fspath(path)
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in archive.files}
-        except ValueError as error:
-            raise ValueError(f"MLP.load: {path} holds Python objects or is not a deepbasics model "
-                             f"file; loading it would need pickle, which is refused ({error})") from error
-        try:
-            architecture = json.loads(str(arrays["architecture"]))
-            optimizers = [optimizerModule.fromConfig(o["name"], o["config"]) for o in architecture["optimizers"]]
-            model = cls(dtype=np.dtype(architecture["dtype"]))
-            states = []
-            for index, spec in enumerate(architecture["layers"]):
-                activation = activations.fromConfig(spec["activation"]["name"], spec["activation"]["config"])
-                layer = Dense(spec["inputDim"], spec["outputDim"], activation=activation,
-                              optimizer=optimizers[spec["optimizer"]], dtype=model.dtype)
-                model.addLayer(layer)
-                np.copyto(layer.W, arrays[f"layer{index}.W"])
-                np.copyto(layer.b, arrays[f"layer{index}.b"])
-                prefix = f"layer{index}.theta."
-                states.append({key[len(prefix):]: value.item() if value.ndim == 0 else value  # t is a number
-                               for key, value in arrays.items() if key.startswith(prefix)})
-            model._pack(states)
-        except (KeyError, TypeError, json.JSONDecodeError) as error:
-            raise ValueError(f"MLP.load: {path} is not a valid deepbasics model file ({error!r})") from error
+    def fromArrays(cls, arrays, prefix="", source="arrays"):
+        """The model that ``toArrays(prefix)`` described, after checking every part of it.
+
+        Raises
+        ------
+        ValueError
+            Naming ``source`` and the part, for a wrong format version,
+            dtype, activation, optimizer, reference, size, shape or key.
+        """
+        def fail(problem):
+            raise ValueError(f"MLP.load: {source} is not a valid deepbasics model file: {problem}")
+
+        spec = _readArchitecture(arrays, prefix, fail)
+        dtype = np.dtype(spec["dtype"])
+        expected = {prefix + "architecture"}
+        for index, layer in enumerate(spec["layers"]):
+            shapes = {"W": (layer["outputDim"], layer["inputDim"]), "b": (layer["outputDim"],)}
+            for name, shape in shapes.items():
+                key = f"{prefix}layer{index}.{name}"
+                _checkArray(arrays, key, shape, fail)
+                stateKeys = {k for k in arrays if k.startswith(key + ".")}
+                wanted = {f"{key}.{k}" for k in spec["optimizers"][layer["optimizer"]].stateKeys()}
+                if stateKeys and stateKeys != wanted:
+                    fail(f"optimizer state of {key} has {sorted(stateKeys)}, expected {sorted(wanted)}")
+                for stateKey in stateKeys:
+                    _checkArray(arrays, stateKey, () if stateKey.endswith(".t") else shape, fail)
+                expected |= {key} | stateKeys
+        unexpected = sorted(k for k in arrays if k.startswith(prefix) and k not in expected)
+        if unexpected:
+            fail(f"unexpected parts {unexpected}")
+
+        model = cls(dtype=dtype)
+        for index, layer in enumerate(spec["layers"]):
+            dense = Dense(layer["inputDim"], layer["outputDim"], activation=layer["activation"],
+                          optimizer=spec["optimizers"][layer["optimizer"]], dtype=dtype)
+            for name in ("W", "b"):
+                key = f"{prefix}layer{index}.{name}"
+                setattr(dense, name, arrays[key].astype(dtype))
+                dense.optimizerState[name] = {
+                    stateKey[len(key) + 1:]: int(value) if value.ndim == 0 else value.astype(dtype)
+                    for stateKey, value in arrays.items() if stateKey.startswith(key + ".")}
+            model.addLayer(dense)
         return model
 
     # ------------------------------------------------------------ display
@@ -383,18 +340,6 @@ class MLP:
         print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
                          f"Total parameters: {total:,}"]))
 
-    def __setstate__(self, state):
-        """After unpickling or ``copy.deepcopy``: pack the layers again.
-
-        Both copy every view as an array of its own, so the copy's layers
-        would no longer compute with what its optimizer steps. The optimizer
-        state comes along (see ``Optimizer.__setstate__``).
-        """
-        self.__dict__.update(state)
-        for layer in self.layers:
-            layer._network = weakref.ref(self)
-        self._pack(self._layerStates())
-
     def __repr__(self):
         if not self.layers:
             return f"MLP(dtype=numpy.{self.dtype.name})"
@@ -405,22 +350,99 @@ class MLP:
         return len(self.layers)
 
 
-class _Run:
-    """Consecutive layers that share an optimizer: their parameters and
-    gradients are the slices ``bounds[0]:bounds[-1]`` of the network's vectors,
-    layer ``i`` of the run owning ``bounds[i]:bounds[i + 1]``."""
+def _readArchitecture(arrays, prefix, fail):
+    """The architecture's JSON, checked part by part, with activations and optimizers built."""
+    text = arrays.get(prefix + "architecture")
+    if not isinstance(text, np.ndarray) or text.shape != () or text.dtype.kind != "U":
+        fail(f"no architecture string at {prefix + 'architecture'!r}")
+    try:
+        spec = json.loads(str(text))
+    except (ValueError, RecursionError) as error:
+        fail(f"the architecture is not JSON ({error})")
+    if not isinstance(spec, dict) or spec.get("format") != _FORMAT:
+        fail(f"format {spec.get('format') if isinstance(spec, dict) else None!r}, "
+             f"expected {_FORMAT} (this version of deepbasics reads format {_FORMAT} only)")
+    if spec.get("dtype") not in ("float32", "float64"):
+        fail(f"dtype {spec.get('dtype')!r}, expected 'float32' or 'float64'")
+    try:
+        optimizers = [optimizerModule.fromConfig(o["name"], o["config"]) for o in spec["optimizers"]]
+        layers = [{"inputDim": layer["inputDim"], "outputDim": layer["outputDim"], "optimizer": layer["optimizer"],
+                   "activation": activations.fromConfig(layer["activation"]["name"], layer["activation"]["config"])}
+                  for layer in spec["layers"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        fail(f"malformed architecture ({type(error).__name__}: {error})")
+    if not layers:
+        fail("the architecture has no layers")
+    for index, layer in enumerate(layers):
+        for name in ("inputDim", "outputDim"):
+            if type(layer[name]) is not int or layer[name] < 1:
+                fail(f"layer {index} has {name}={layer[name]!r}, expected a positive integer")
+        if type(layer["optimizer"]) is not int or not 0 <= layer["optimizer"] < len(optimizers):
+            fail(f"layer {index} refers to optimizer {layer['optimizer']!r}, but the file has {len(optimizers)}")
+        if index and layer["inputDim"] != layers[index - 1]["outputDim"]:
+            fail(f"layer {index} has inputDim={layer['inputDim']} but layer {index - 1} "
+                 f"has outputDim={layers[index - 1]['outputDim']}")
+    return {"dtype": spec["dtype"], "optimizers": optimizers, "layers": layers}
 
-    def __init__(self, network, optimizer, bounds):
-        self.optimizer, self.bounds = optimizer, bounds
-        self.theta = network._theta[bounds[0]:bounds[-1]]
-        self.gradient = network._gradient[bounds[0]:bounds[-1]]
+
+def _checkArray(arrays, key, shape, fail):
+    """Fail unless ``arrays[key]`` exists with exactly ``shape`` (a step count: an integer >= 1)."""
+    if key not in arrays:
+        fail(f"missing {key!r}")
+    array = arrays[key]
+    kind = "i" if shape == () else "f"
+    if array.shape != shape or array.dtype.kind not in (kind, "u" if kind == "i" else kind):
+        fail(f"{key!r} has shape {array.shape} and dtype {array.dtype}, expected shape {shape} "
+             f"of {'integers' if kind == 'i' else 'floats'}")
+    if shape == () and array < 1:
+        fail(f"{key!r} is {array}, expected a step count of at least 1")
 
 
-def _withoutWorkspace(state):
-    """An optimizer state without its workspace, Adam's ``scratch`` (``{}`` for None)."""
-    return {key: value for key, value in (state or {}).items() if key != "scratch"}
+def writeArchive(path, arrays):
+    """Write a dict of arrays to one ``.npz`` file, atomically; return the path.
+
+    The file is written under a temporary name in the same folder and renamed
+    into place, so an interrupted or failed save never leaves a half-written
+    file and keeps the old one. It gets the permissions ``numpy.save`` would
+    give (``0o666`` less the user's umask). ``.npz`` is appended when missing.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    folder, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
 
 
-def _stepCount(state):
-    """What two layers' states must share to be stepped as one: their names and numbers (the step count)."""
-    return {key: None if isinstance(value, np.ndarray) else value for key, value in state.items()}
+def readArchive(path):
+    """Every array of a ``.npz`` file written by ``writeArchive``, as a dict; never unpickles.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it is empty, truncated, corrupt, not an
+        ``.npz`` archive, holds Python objects, or inflates to far more than
+        its size (a "zip bomb").
+    """
+    path = os.fspath(path)
+    size = os.path.getsize(path)   # FileNotFoundError for a missing file, as open() gives
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an .npz archive")
+        with archive:
+            inflated = sum(info.file_size for info in archive.zip.infolist())
+            if inflated > 100 * size + 2**20:
+                raise ValueError(f"its {size:,} bytes inflate to {inflated:,}")
+            return {name: archive[name] for name in archive.files}
+    except (ValueError, EOFError, KeyError, OSError, zipfile.BadZipFile) as error:
+        raise ValueError(f"MLP.load: {path} is not a readable deepbasics model file "
+                         f"({type(error).__name__}: {error})") from error

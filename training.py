@@ -1,14 +1,16 @@
 """The training loop behind ``MLP.train``: epochs of mini-batch steps, metrics,
 callbacks, progress output, and what happens when things go wrong.
 
-One step is the chapter's loop::
+One step of ``MLP.train`` is the chapter's loop, with the public methods a
+learner types::
 
-    yPred = forward(x);  value, gradient = loss(yPred, y), dL/dyPred
-    backward(gradient);  update()
+    yPred = model.forward(x)
+    value = loss(yPred, y)
+    model.backward(loss.gradient(yPred, y))
+    model.update()
 
-around which this module keeps the epoch's running loss and accuracy, the
-weights of the last finite loss (to restore them if training diverges), and
-the callbacks.
+``loop`` runs such a step over a data set for some epochs. It does not know
+what a step does, so the autoencoders and the GAN train with it too.
 
 >>> import numpy as np
 >>> from nn import MLP
@@ -32,6 +34,7 @@ import time
 import numpy as np
 
 import callbacks as callbackModule
+from checks import checkInstance, checkInteger
 from loss import Loss
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -40,35 +43,107 @@ METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
 def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose):
     """``MLP.train``; see its docstring."""
     _check(model, dataset, loss, epochs, metrics)
+
+    def step(x, y):
+        yPred = model.forward(x)
+        figures = {"train_loss": loss(yPred, y)}
+        if "train_accuracy" in metrics:
+            figures["train_accuracy"] = accuracy(yPred, y)
+        model.backward(loss.gradient(yPred, y))
+        model.update()
+        return figures
+
+    def evaluate():
+        wanted = [name for name in metrics if name.startswith("test_")]
+        test = model.evaluate(dataset.x_test, dataset.y_test, loss) if wanted else {}
+        return {name: test[name[len("test_"):]] for name in wanted}
+
+    return loop(model, dataset, step, epochs, metrics, evaluate, callbacks, tensorboard, verbose)
+
+
+def accuracy(yPred, y):
+    """Share of the rows whose arg-max prediction is the arg-max target."""
+    return float(np.mean(yPred.argmax(axis=-1) == y.argmax(axis=-1)))
+
+
+def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, tensorboard=False, verbose=True):
+    """Run ``step`` on every mini-batch of ``dataset``, for ``epochs`` epochs.
+
+    Parameters
+    ----------
+    model : object with ``parameters()``, ``getWeights()``, ``setWeights()``, ``stop_training``
+        What is trained: an ``MLP``, or a model made of several.
+    dataset : iterable of ``(x, y)`` mini-batches, with ``len()``
+    step : callable ``step(x, y) -> dict``
+        One training step (forward, backward, update); returns the batch's
+        figures, e.g. ``{"train_loss": 0.31}``. Every figure must be finite.
+    epochs : int
+    metrics : list of str
+        The figures recorded in the history, one value per epoch.
+    evaluate : callable ``evaluate() -> dict``, optional
+        More figures after each epoch, e.g. ``{"test_loss": 0.12}``.
+    callbacks, tensorboard, verbose
+        As for ``MLP.train``.
+
+    Returns
+    -------
+    dict from metric name to a list with one float per finished epoch.
+
+    Each batch figure is averaged over the epoch, weighted by batch size.
+    When a figure is NaN or infinite, the weights go back to those before
+    the last step whose figures were finite and ``FloatingPointError`` is
+    raised. Ctrl-C ends training after the finished epochs.
+    """
     events = callbackModule.collect(callbacks)
     if tensorboard:
         board = callbackModule.TensorBoard()
         events["on_epoch_end"].append(board.on_epoch_end)
         events["on_train_end"].append(board.on_train_end)
     history = {name: [] for name in metrics}
-    model.stop_training = False
-    finished = 0
     progress = _Progress(len(dataset)) if verbose and sys.stdout.isatty() else None
+    # Weights before the previous step and before this one: when this step's
+    # figures are not finite, the previous step's were, and we go back there.
+    snapshots = [model.getWeights(), model.getWeights()]
+    steps, finished = 0, 0
+    model.stop_training = False
     try:
         for function in events["on_train_begin"]:
             function(model)
         for epoch in range(epochs):
             start = time.perf_counter()
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-                trainLoss, trainAccuracy = _trainEpoch(model, dataset, loss, events["on_batch_end"], progress,
-                                                       "train_accuracy" in metrics)
-            logs = {"train_loss": trainLoss}
-            if "train_accuracy" in metrics:
-                logs["train_accuracy"] = trainAccuracy
-            if "test_loss" in metrics or "test_accuracy" in metrics:
-                test = model.evaluate(dataset.x_test, dataset.y_test, loss)
-                logs.update({f"test_{key}": value for key, value in test.items() if f"test_{key}" in metrics})
-            seconds = time.perf_counter() - start
+            totals, seen = {}, 0
+            for batch, (x, y) in enumerate(dataset):
+                before = snapshots[steps % 2]
+                for saved, (parameter, _) in zip(before, model.parameters()):
+                    np.copyto(saved, parameter)
+                with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below
+                    figures = step(x, y)
+                if not all(math.isfinite(value) for value in figures.values()):
+                    model.setWeights(snapshots[(steps + 1) % 2] if steps else before)
+                    raise FloatingPointError(
+                        f"training diverged: {figures} at batch {batch} of epoch {epoch + 1}; the weights were "
+                        f"restored to those of the last finite values; try a lower learning rate")
+                steps, seen = steps + 1, seen + len(x)
+                for name, value in figures.items():
+                    totals[name] = totals.get(name, 0.0) + value * len(x)
+                for function in events["on_batch_end"]:
+                    function(model, batch, figures)
+                if progress:
+                    progress.show(batch + 1, next(iter(totals.values())) / seen)
+            if progress:
+                progress.clear()
+            if not all(np.isfinite(parameter).all() for parameter, _ in model.parameters()):
+                model.setWeights(snapshots[(steps + 1) % 2])
+                raise FloatingPointError(
+                    f"training diverged: the last step of epoch {epoch + 1} made the weights non-finite; "
+                    f"they were restored to those before it; try a lower learning rate")
+            logs = {name: total / seen for name, total in totals.items()}
+            logs.update(evaluate() if evaluate else {})
             for name in metrics:
                 history[name].append(logs[name])
             if verbose:
                 shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
-                print(f"Epoch {epoch + 1}/{epochs} - {seconds:.2f}s{shown}", flush=True)
+                print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.2f}s{shown}", flush=True)
             finished += 1
             for function in events["on_epoch_end"]:
                 function(model, epoch, logs)
@@ -88,10 +163,8 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
 def _check(model, dataset, loss, epochs, metrics):
     """Fail before any work on anything ``train`` cannot use."""
     layers = model._layersOrFail()
-    if not isinstance(loss, Loss):
-        raise TypeError(f"train: loss must be a Loss such as CrossEntropy(), got {loss!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"train: epochs must be a positive integer, got {epochs!r}")
+    checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
+    checkInteger("train", "epochs", epochs)
     if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
         raise TypeError(f"train: metrics must be a list of names, got {metrics!r}")
     unknown = [name for name in metrics if name not in METRICS]
@@ -109,40 +182,6 @@ def _check(model, dataset, loss, epochs, metrics):
             if array is not None and (array.ndim != 2 or array.shape[1] != width):
                 raise ValueError(f"train: dataset.{part}_{split} has shape {array.shape}, but the "
                                  f"network needs {width} columns ({what})")
-
-
-def _trainEpoch(model, dataset, loss, batchCallbacks, progress, countCorrect):
-    """One pass over the training set; return its mean loss and accuracy (None unless counted)."""
-    parameters = model._theta   # every layer's parameters, as one vector
-    lastGood = parameters.copy()
-    totalLoss, correct, seen = 0.0, 0, 0
-    for batch, (x, y) in enumerate(dataset):
-        x = x.astype(model.dtype, copy=False)
-        for layer in model.layers:
-            x = layer.forward(x)
-        value, gradient = loss.valueAndGradient(x, y)
-        if not math.isfinite(value):
-            np.copyto(parameters, lastGood)
-            raise FloatingPointError(
-                f"training diverged: the loss became {value} at batch {batch}; the weights were restored "
-                f"to their last finite values; try a lower learning rate")
-        # These weights gave a finite loss: keep them, while the forward pass
-        # has left them in cache, for the restore above.
-        np.copyto(lastGood, parameters)
-        n = len(y)
-        totalLoss += value * n
-        if countCorrect:
-            correct += np.count_nonzero(x.argmax(axis=1) == y.argmax(axis=1))
-        seen += n
-        model._backward(gradient, inputGradient=False, inPlace=True)
-        model.update()
-        for function in batchCallbacks:
-            function(model, batch, {"loss": value})
-        if progress:
-            progress.show(batch + 1, totalLoss / seen)
-    if progress:
-        progress.clear()
-    return float(totalLoss / seen), float(correct / seen) if countCorrect else None
 
 
 class _Progress:

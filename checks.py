@@ -1,0 +1,46 @@
+"""Argument checks shared by every module: one place, one wording.
+
+Each function returns the checked value (converted where that helps) or
+raises ``TypeError`` for a value of the wrong type and ``ValueError`` for a
+value out of range, naming the owner, the argument and the value given.
+
+>>> checkInteger("train", "epochs", 3)
+3
+>>> checkInteger("train", "epochs", 2.5)
+Traceback (most recent call last):
+    ...
+TypeError: train: epochs must be a positive integer, got float 2.5
+"""
+
+import numbers
+
+
+def checkInteger(owner, name, value, low=1, high=None):
+    """Return ``value`` as an int if it is an integer in ``[low, high]``."""
+    if high is not None:
+        wanted = f"an integer in [{low}, {high}]"
+    else:
+        wanted = "a positive integer" if low == 1 else f"an integer of at least {low}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{owner}: {name} must be {wanted}, got {value}")
+    return int(value)
+
+
+def checkNumber(owner, name, value, low, high=None):
+    """Return ``value`` as a float if it is a real number with ``low <= value < high``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not (low <= value and (high is None or value < high)):  # also refuses nan
+        interval = f"[{low}, {'inf' if high is None else high})"
+        raise ValueError(f"{owner}: {name} must be in {interval}, got {value!r}")
+    return value
+
+
+def checkInstance(owner, name, value, kind, example):
+    """Return ``value`` if it is an instance of ``kind``; ``example`` shows what to pass."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{owner}: {name} must be {example}, got {type(value).__name__} {value!r}")
+    return value
