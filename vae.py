@@ -1,0 +1,495 @@
+"""The variational autoencoder (Kingma and Welling, 2014): an encoder MLP, a
+``Sampler`` and a decoder MLP, trained to maximise the evidence lower bound.
+
+For an image ``x`` (pixels in ``[0, 1]``), the encoder and the sampler's two
+heads give the mean ``mu`` and the log-variance ``logVar`` of a Gaussian over
+the latent code; the sampler draws ``z = mu + sigma * eps`` with
+``sigma = exp(logVar / 2)`` and ``eps ~ N(0, I)`` (the reparameterisation:
+the randomness sits in ``eps``, so gradients flow through ``mu`` and
+``sigma``); the decoder turns ``z`` into pixel probabilities ``p``. The loss is
+the negative ELBO of each image, in nats, averaged over the batch::
+
+    -ELBO = sum_pixels -[x ln p + (1 - x) ln(1 - p)]                (reconstruction)
+            + 0.5 * sum_latent (exp(logVar) + mu^2 - 1 - logVar)    (KL to N(0, I))
+
+The first term is the chapter's ``CrossEntropy`` (a sum over outputs, a mean
+over samples); the second is the Kullback-Leibler divergence of the encoder's
+Gaussian from the prior, whose gradient ``Sampler.backward`` adds.
+
+>>> import numpy as np
+>>> from activations import ReLU, Sigmoid
+>>> from layers import Dense
+>>> from nn import MLP
+>>> encoder, decoder = MLP(), MLP()
+>>> encoder.addLayer(Dense(inputDim=6, outputDim=4, activation=ReLU(), seed=0))
+>>> decoder.addLayer(Dense(inputDim=2, outputDim=6, activation=Sigmoid(), seed=1))
+>>> vae = VAE(encoder, Sampler(inputDim=4, latentDim=2, seed=2), decoder)
+>>> vae.sample(3, seed=0).shape
+(3, 6)
+"""
+
+import json
+import os
+
+import numpy as np
+
+import training
+from activations import Identity, Sigmoid
+from layers import Dense
+from loss import CrossEntropy
+from nn import MLP, readArchive, writeArchive
+
+_FORMAT = 1     # version of the layout written by VAE.save
+_BLOCK = 2048   # rows per block in evaluate: bounded memory for any test set
+
+
+def _checkCount(owner, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be a positive integer, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def klDivergence(mu, logVar):
+    """KL divergence of ``N(mu, exp(logVar))`` from ``N(0, I)``, one value per row.
+
+    Parameters
+    ----------
+    mu, logVar : ndarray (n, latentDim)
+
+    Returns
+    -------
+    ndarray (n,): ``0.5 * sum(exp(logVar) + mu^2 - 1 - logVar)`` over each row, in nats.
+    """
+    return 0.5 * np.sum(np.exp(logVar) + mu * mu - 1 - logVar, axis=1)
+
+
+class Sampler:
+    """Two dense heads for ``mu`` and ``logVar``, and the draw ``z = mu + sigma * eps``.
+
+    Parameters
+    ----------
+    inputDim : int
+        Width of the encoder's output.
+    latentDim : int
+        Width of the latent code ``z``.
+    optimizer : Optimizer, default one Adam() per head
+        Steps both heads (one instance may be shared).
+    seed : int or None, default None
+        Seeds the heads' initial weights and the noise ``eps``.
+    dtype : numpy.float32 or numpy.float64, default numpy.float32
+        Must match the encoder's and decoder's.
+
+    Attributes
+    ----------
+    mean, logVar : MLP
+        The two heads, each one ``Dense(inputDim, latentDim, activation=Identity())``
+        (a log-variance may be any real number, hence no activation).
+    kl : float
+        Mean KL divergence per sample of the last ``forward``, in nats.
+    random : numpy.random.Generator
+        Where ``eps`` comes from; saved with the model, so that a loaded model
+        draws the same noise as the original would have.
+    """
+
+    def __init__(self, inputDim, latentDim, optimizer=None, seed=None, dtype=np.float32):
+        self.inputDim = _checkCount("Sampler", "inputDim", inputDim)
+        self.latentDim = _checkCount("Sampler", "latentDim", latentDim)
+        seeds = [None, None] if seed is None else [int(s) for s in np.random.default_rng(seed).integers(2**31, size=2)]
+        self.mean, self.logVar = MLP(dtype=dtype), MLP(dtype=dtype)
+        for head, headSeed in zip((self.mean, self.logVar), seeds):
+            head.addLayer(Dense(self.inputDim, self.latentDim, activation=Identity(), optimizer=optimizer,
+                                seed=headSeed, dtype=dtype))
+        self.random = np.random.default_rng(seed)
+        self.kl = None
+        self._kept = None   # mu, sigma, eps of the last forward, for backward
+
+    @property
+    def dtype(self):
+        return self.mean.dtype
+
+    def forward(self, x, noise=None):
+        """Return ``z = mu + sigma * eps`` for ``x (n, inputDim)``; keep what backward needs.
+
+        Parameters
+        ----------
+        x : ndarray (n, inputDim)
+            The encoder's output.
+        noise : ndarray (n, latentDim) or None
+            ``eps``; drawn from ``N(0, I)`` with ``random`` when None. Give it
+            to hold the noise fixed (gradient checks, comparisons).
+
+        Returns
+        -------
+        ndarray (n, latentDim)
+        """
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ValueError(f"Sampler.forward: expected a batch x of shape (n, {self.inputDim}), got shape {x.shape}")
+        mu, logVar = self.mean.forward(x), self.logVar.forward(x)
+        noise = self._noise(noise, mu.shape)
+        sigma = np.exp(0.5 * logVar)
+        self._kept = (mu, logVar, sigma, noise)
+        self.kl = float(np.mean(klDivergence(mu, logVar)))
+        return mu + sigma * noise
+
+    def _noise(self, noise, shape):
+        if noise is None:
+            return self.random.standard_normal(shape, dtype=self.dtype)
+        noise = np.asarray(noise, dtype=self.dtype)
+        if noise.shape != shape:
+            raise ValueError(f"Sampler: noise has shape {noise.shape}, expected {shape} (n, latentDim)")
+        return noise
+
+    def predict(self, x):
+        """``(mu, logVar)``, each ``(n, latentDim)``, for ``x (n, inputDim)``; keeps nothing."""
+        return self.mean.predict(x), self.logVar.predict(x)
+
+    def backward(self, gradient, inputGradient=True):
+        """Fill the heads' gradients from ``gradient = dL/dz (n, latentDim)``; return ``dL/dx``.
+
+        Besides the path through ``z``, this adds the gradient of the mean KL
+        term (the loss averages over the batch, so the KL counts ``1/n`` per
+        sample)::
+
+            dL/dmu     = dL/dz                          + mu / n
+            dL/dlogVar = dL/dz * eps * sigma / 2        + (exp(logVar) - 1) / (2 n)
+
+        Returns
+        -------
+        ndarray (n, inputDim), or None when ``inputGradient`` is False.
+        """
+        if self._kept is None:
+            raise RuntimeError("Sampler.backward called before forward")
+        mu, logVar, sigma, noise = self._kept
+        gradient = np.asarray(gradient, dtype=self.dtype)
+        if gradient.shape != mu.shape:
+            raise ValueError(f"Sampler.backward: gradient has shape {gradient.shape}, expected {mu.shape}")
+        n = mu.shape[0]
+        gradientMu = gradient + mu / n
+        gradientLogVar = 0.5 * (gradient * noise * sigma + (np.exp(logVar) - 1) / n)
+        fromMean = self.mean.backward(gradientMu, inputGradient=inputGradient)
+        fromLogVar = self.logVar.backward(gradientLogVar, inputGradient=inputGradient)
+        return fromMean + fromLogVar if inputGradient else None
+
+    def update(self):
+        """Let each head's optimizer step its parameters."""
+        self.mean.update()
+        self.logVar.update()
+
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair: the mean head's, then the log-variance head's."""
+        return self.mean.parameters() + self.logVar.parameters()
+
+    def getWeights(self):
+        return self.mean.getWeights() + self.logVar.getWeights()
+
+    def setWeights(self, weights):
+        count = len(self.mean.getWeights())
+        self.mean.setWeights(weights[:count])
+        self.logVar.setWeights(weights[count:])
+
+    def toArrays(self, prefix=""):
+        """Both heads (architecture, weights, optimizer state) and the noise generator's state."""
+        arrays = {**self.mean.toArrays(prefix + "mean."), **self.logVar.toArrays(prefix + "logVar.")}
+        # A PCG64 state is a few (large) integers, which JSON holds exactly.
+        arrays[prefix + "random"] = np.array(json.dumps(self.random.bit_generator.state))
+        return arrays
+
+    @classmethod
+    def fromArrays(cls, arrays, prefix="", source="arrays"):
+        """Rebuild a ``Sampler`` written by ``toArrays``; ``ValueError`` naming ``source`` if invalid."""
+        mean = MLP.fromArrays(arrays, prefix + "mean.", source=source)
+        logVar = MLP.fromArrays(arrays, prefix + "logVar.", source=source)
+        for name, head in (("mean", mean), ("logVar", logVar)):
+            if len(head.layers) != 1 or not isinstance(head.layers[0].activation, Identity):
+                raise ValueError(f"{source}: the sampler's {name} head must be one Dense layer with "
+                                 f"Identity activation, got {head!r}")
+        if (mean.inputDim, mean.outputDim) != (logVar.inputDim, logVar.outputDim) or mean.dtype != logVar.dtype:
+            raise ValueError(f"{source}: the sampler's heads disagree: mean {mean.inputDim}->{mean.outputDim} "
+                             f"({mean.dtype}), logVar {logVar.inputDim}->{logVar.outputDim} ({logVar.dtype})")
+        sampler = cls.__new__(cls)
+        sampler.inputDim, sampler.latentDim = mean.inputDim, mean.outputDim
+        sampler.mean, sampler.logVar = mean, logVar
+        sampler.random, sampler.kl, sampler._kept = np.random.default_rng(), None, None
+        try:
+            sampler.random.bit_generator.state = json.loads(str(arrays[prefix + "random"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{source}: the sampler's noise generator state ({prefix}random) is missing "
+                             f"or invalid ({error!r})") from error
+        return sampler
+
+    def __repr__(self):
+        return (f"Sampler(inputDim={self.inputDim}, latentDim={self.latentDim}, "
+                f"optimizer={self.mean.layers[0].optimizer!r}, dtype=numpy.{self.dtype.name})")
+
+
+class VAE:
+    """A variational autoencoder: ``encoder -> Sampler -> decoder``.
+
+    Parameters
+    ----------
+    encoder : MLP
+        ``(n, inputDim) -> (n, hidden)``; e.g. 784-400 with ReLU.
+    sampler : Sampler
+        ``Sampler(inputDim=hidden, latentDim)``.
+    decoder : MLP
+        ``(n, latentDim) -> (n, inputDim)``, ending in ``Sigmoid``: its outputs
+        are the probabilities of the pixels (a Bernoulli likelihood).
+
+    Attributes
+    ----------
+    encoder, sampler, decoder
+    stop_training : bool
+        Set it to True from a callback to stop ``train`` after the epoch.
+
+    The parts must agree: ``encoder.outputDim == sampler.inputDim``,
+    ``sampler.latentDim == decoder.inputDim``, ``decoder.outputDim ==
+    encoder.inputDim`` and one dtype; otherwise ``ValueError`` names both sides.
+    """
+
+    METRICS = ("train_loss", "test_loss", "train_reconstruction", "test_reconstruction", "train_kl", "test_kl")
+
+    def __init__(self, encoder, sampler, decoder):
+        for name, part, kind in (("encoder", encoder, MLP), ("sampler", sampler, Sampler), ("decoder", decoder, MLP)):
+            if not isinstance(part, kind):
+                raise TypeError(f"VAE: {name} must be a{'n' if name == 'encoder' else ''} {kind.__name__}, "
+                                f"got {type(part).__name__} {part!r}")
+        if encoder is decoder:
+            raise ValueError("VAE: encoder and decoder are the same MLP object; give two networks")
+        if encoder.outputDim != sampler.inputDim:
+            raise ValueError(f"VAE: the encoder's outputDim ({encoder.outputDim}) must equal the sampler's "
+                             f"inputDim ({sampler.inputDim})")
+        if sampler.latentDim != decoder.inputDim:
+            raise ValueError(f"VAE: the sampler's latentDim ({sampler.latentDim}) must equal the decoder's "
+                             f"inputDim ({decoder.inputDim})")
+        if decoder.outputDim != encoder.inputDim:
+            raise ValueError(f"VAE: the decoder's outputDim ({decoder.outputDim}) must equal the encoder's "
+                             f"inputDim ({encoder.inputDim}): it reconstructs the input")
+        if not isinstance(decoder.layers[-1].activation, Sigmoid):
+            raise ValueError(f"VAE: the decoder's last layer must output pixel probabilities with Sigmoid(), "
+                             f"got {decoder.layers[-1].activation!r}")
+        if not encoder.dtype == sampler.dtype == decoder.dtype:
+            raise ValueError(f"VAE: the parts must share one dtype, got encoder {encoder.dtype}, "
+                             f"sampler {sampler.dtype}, decoder {decoder.dtype}")
+        self.encoder, self.sampler, self.decoder = encoder, sampler, decoder
+        self.stop_training = False
+        self._crossEntropy = CrossEntropy()
+
+    @property
+    def inputDim(self):
+        return self.encoder.inputDim
+
+    @property
+    def latentDim(self):
+        return self.sampler.latentDim
+
+    @property
+    def dtype(self):
+        return self.encoder.dtype
+
+    # ------------------------------------------------------------ using it
+    def encode(self, x):
+        """The encoder's Gaussian for ``x (n, inputDim)``: ``(mu, logVar)``, each ``(n, latentDim)``.
+
+        ``mu`` is the usual deterministic code of an image (e.g. for plotting the latent space).
+        """
+        return self.sampler.predict(self.encoder.predict(x))
+
+    def decode(self, z):
+        """Pixel probabilities ``(n, inputDim)`` for latent codes ``z (n, latentDim)``."""
+        return self.decoder.predict(z)
+
+    def reconstruct(self, x):
+        """``decode(mu)`` for ``x (n, inputDim)``: the most likely code, decoded."""
+        return self.decode(self.encode(x)[0])
+
+    def sample(self, n, seed=None):
+        """Decode ``n`` codes drawn from the prior ``N(0, I)``: ``(n, inputDim)`` new images.
+
+        Uses its own generator (seeded by ``seed``), never the sampler's, so
+        sampling does not change what training draws next.
+        """
+        n = _checkCount("VAE.sample", "n", n)
+        return self.decode(np.random.default_rng(seed).standard_normal((n, self.latentDim)))
+
+    # ------------------------------------------------------------ training
+    def backpropagate(self, x, noise=None):
+        """One forward and backward pass on ``x (n, inputDim)``: fill every gradient, update nothing.
+
+        Parameters
+        ----------
+        x : ndarray (n, inputDim), values in [0, 1]
+        noise : ndarray (n, latentDim) or None
+            The sampler's ``eps``; drawn by the sampler when None.
+
+        Returns
+        -------
+        dict with ``"loss"`` (the negative ELBO), ``"reconstruction"`` and
+        ``"kl"``: means per image, in nats.
+        """
+        hidden = self.encoder.forward(x)
+        p = self.decoder.forward(self.sampler.forward(hidden, noise))
+        reconstruction = self._crossEntropy(p, x)
+        gradient = self.decoder.backward(self._crossEntropy.gradient(p, x), inputGradient=True)
+        self.encoder.backward(self.sampler.backward(gradient), inputGradient=False)
+        return {"loss": reconstruction + self.sampler.kl, "reconstruction": reconstruction, "kl": self.sampler.kl}
+
+    def update(self):
+        """Let every part's optimizers step its parameters."""
+        self.encoder.update()
+        self.sampler.update()
+        self.decoder.update()
+
+    def _step(self, x, y):
+        """``training.loop``'s step: the targets are the inputs themselves, ``y`` is unused."""
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported by the loop
+            figures = self.backpropagate(x)
+        self.update()
+        return {f"train_{name}": value for name, value in figures.items()}
+
+    def train(self, dataset, epochs, metrics=["train_loss"], tensorboard=False, callbacks={}, verbose=True):
+        """Train on ``dataset.x_train`` (its labels are ignored), minimising the negative ELBO.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Iterating it yields shuffled ``(x, y)`` mini-batches of images in ``[0, 1]``;
+            ``x_test`` serves the test metrics.
+        epochs : int
+        metrics : list of str
+            Any of ``"train_loss"``, ``"test_loss"`` (the negative ELBO),
+            ``"train_reconstruction"``, ``"test_reconstruction"``,
+            ``"train_kl"``, ``"test_kl"`` (its two terms); per image, in nats.
+            Train figures are averages over the epoch's batches; test figures
+            come from ``evaluate(dataset.x_test)`` after each epoch.
+        tensorboard, callbacks, verbose
+            As in ``MLP.train``; callbacks receive this VAE as the model.
+
+        Returns
+        -------
+        dict from metric name to a list with one float per finished epoch.
+
+        Raises
+        ------
+        FloatingPointError
+            When the loss becomes NaN or infinite; the weights are restored
+            to those before the step that made it so.
+        """
+        if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
+            raise TypeError(f"VAE.train: metrics must be a list of names, got {metrics!r}")
+        unknown = [name for name in metrics if name not in self.METRICS]
+        if unknown:
+            raise ValueError(f"VAE.train: unknown metric(s) {unknown}; known metrics: {list(self.METRICS)}")
+        if not hasattr(dataset, "x_train"):
+            raise TypeError(f"VAE.train: dataset must be a Dataset (with x_train), got {dataset!r}")
+        self._checkImages("dataset.x_train", dataset.x_train)
+        evaluate = None
+        if any(name.startswith("test_") for name in metrics):
+            if getattr(dataset, "x_test", None) is None:
+                raise ValueError(f"VAE.train: metrics {list(metrics)} need a test set, but the dataset has none")
+            self._checkImages("dataset.x_test", dataset.x_test)
+
+            def evaluate():
+                return {f"test_{name}": value for name, value in self.evaluate(dataset.x_test).items()}
+
+        return training.loop(self, dataset, self._step, epochs, metrics, evaluate=evaluate, callbacks=callbacks,
+                             tensorboard=tensorboard, verbose=verbose)
+
+    def _checkImages(self, name, x):
+        """The Bernoulli likelihood needs ``(n, inputDim)`` values in [0, 1]."""
+        if np.ndim(x) != 2 or np.shape(x)[1] != self.inputDim:
+            raise ValueError(f"VAE: {name} has shape {np.shape(x)}, but the encoder needs (n, {self.inputDim})")
+        low, high = float(np.min(x)), float(np.max(x))
+        if not 0 <= low <= high <= 1:
+            raise ValueError(f"VAE: {name} must hold values in [0, 1] (pixel intensities), "
+                             f"got values from {low} to {high}")
+
+    def evaluate(self, x, noise=None, seed=0):
+        """The negative ELBO of ``x (n, inputDim)`` and its two terms, means per image in nats.
+
+        One code ``z`` is drawn per image, from a generator seeded with
+        ``seed`` (not the sampler's), so the figure is reproducible and
+        evaluating does not change training; or pass ``noise (n, latentDim)``.
+
+        Returns
+        -------
+        dict with ``"loss"``, ``"reconstruction"`` and ``"kl"``.
+        """
+        x = np.asarray(x)
+        self._checkImages("x", x)
+        n = x.shape[0]
+        if noise is None:
+            noise = np.random.default_rng(seed).standard_normal((n, self.latentDim), dtype=self.dtype)
+        noise = np.asarray(noise, dtype=self.dtype)
+        if noise.shape != (n, self.latentDim):
+            raise ValueError(f"VAE.evaluate: noise has shape {noise.shape}, expected {(n, self.latentDim)}")
+        reconstruction = kl = 0.0
+        for start in range(0, n, _BLOCK):
+            block = x[start:start + _BLOCK]
+            mu, logVar = self.encode(block)
+            p = self.decode(mu + np.exp(0.5 * logVar) * noise[start:start + _BLOCK])
+            reconstruction += self._crossEntropy(p, block) * len(block)
+            kl += float(np.sum(klDivergence(mu, logVar)))
+        return {"loss": (reconstruction + kl) / n, "reconstruction": reconstruction / n, "kl": kl / n}
+
+    # ------------------------------------------------------- the contract of training.loop
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair: encoder's, sampler's, decoder's."""
+        return self.encoder.parameters() + self.sampler.parameters() + self.decoder.parameters()
+
+    def _parts(self):
+        return (self.encoder, self.sampler, self.decoder)
+
+    def getWeights(self):
+        """Copies of every parameter array: encoder's, sampler's, then decoder's."""
+        return [array for part in self._parts() for array in part.getWeights()]
+
+    def setWeights(self, weights):
+        """Copy ``weights`` (as returned by ``getWeights``) into the parameters."""
+        counts = [len(part.getWeights()) for part in self._parts()]
+        if len(weights) != sum(counts):
+            raise ValueError(f"VAE.setWeights: expected {sum(counts)} arrays, got {len(weights)}")
+        start = 0
+        for part, count in zip(self._parts(), counts):
+            part.setWeights(weights[start:start + count])
+            start += count
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path):
+        """Write the three parts (architecture, weights, optimizer state) and the noise state to one ``.npz``.
+
+        Loading it gives a VAE whose outputs and further training are
+        identical to this one's. No pickle: arrays and JSON strings only.
+        Returns the path (``.npz`` appended when missing).
+        """
+        arrays = {"vae": np.array(json.dumps({"format": _FORMAT}))}
+        arrays.update(self.encoder.toArrays("encoder."))
+        arrays.update(self.sampler.toArrays("sampler."))
+        arrays.update(self.decoder.toArrays("decoder."))
+        return writeArchive(path, arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a VAE written by ``save``; ``ValueError`` naming the file and the part if invalid."""
+        path = os.fspath(path)
+        arrays = readArchive(path)
+        try:
+            header = json.loads(str(arrays["vae"]))
+            version = header["format"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"VAE.load: {path} is not a deepbasics VAE file (no valid 'vae' header: "
+                             f"{error!r})") from error
+        if version != _FORMAT:
+            raise ValueError(f"VAE.load: {path} has format {version!r}; this version reads format {_FORMAT}")
+        encoder = MLP.fromArrays(arrays, "encoder.", source=f"{path} (encoder)")
+        sampler = Sampler.fromArrays(arrays, "sampler.", source=f"{path} (sampler)")
+        decoder = MLP.fromArrays(arrays, "decoder.", source=f"{path} (decoder)")
+        try:
+            return cls(encoder, sampler, decoder)
+        except ValueError as error:
+            raise ValueError(f"VAE.load: {path}: {error}") from error
+
+    def __repr__(self):
+        return f"VAE(\n  encoder={self.encoder!r},\n  sampler={self.sampler!r},\n  decoder={self.decoder!r}\n)"
