@@ -186,7 +186,7 @@ def plotHistory(history, monitor=None, earlyStopping=None, figsize=None, save=No
                 ax.axvline(earlyStopping.stoppedEpoch + 1, color="tab:red", linestyle="-.", linewidth=1,
                            label=f"stopped (epoch {earlyStopping.stoppedEpoch + 1})")
         panels[monitor.rsplit("_", 1)[-1]].plot([best + 1], [curves[monitor][best]], marker="*", markersize=14,
-                                                color="black", linestyle="none", label="_best")
+                                                color="black", linestyle="none", label="_best", clip_on=False)
     for ax in panels.values():
         ax.legend(fontsize="small")
     return _finish(figure, save)
@@ -631,7 +631,8 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
     Returns
     -------
     matplotlib.figure.Figure
-        As :func:`plotImages`, with captions ``"true 4\\npred 9 (87%)"``;
+        As :func:`plotImages`, with captions ``"true 4\\npred 9 (87%)"`` (the
+        probability in whole percents, rounded down);
         or one empty axes saying so when there is no mistake.
     """
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -646,7 +647,8 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
         return _finish(figure, save)
     confidence = probabilities[wrong, predicted[wrong]]
     wrong = wrong[np.argsort(-confidence, kind="stable")][:count]
-    captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({probabilities[i, predicted[i]]:.0%})"
+    # Whole percents rounded down: a 99.6% mistake must not read "100%".
+    captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({math.floor(100 * probabilities[i, predicted[i]])}%)"
                 for i in wrong]
     return plotImages(np.asarray(x)[wrong], labels=captions, valueRange=valueRange, figsize=figsize, save=save)
 

@@ -5,6 +5,7 @@ first time, or read from $DEEPBASICS_DATA_DIR / --data-dir):
 
     python examples/mnist_classifier.py
     python examples/mnist_classifier.py --epochs 3 --save mnist.npz
+    python examples/mnist_classifier.py --epochs 2 --plots out/    # needs matplotlib
 """
 
 import argparse
@@ -41,6 +42,9 @@ def parseArguments(argv=None):
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
     parser.add_argument("--train-size", type=int, default=60000, help="training samples to use (default 60000)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--plots", metavar="DIR",
+                        help="write history, network, weights, confusion and mistakes PNGs to DIR "
+                             '(needs pip install "deepbasics[plot]")')
     return parser.parse_args(argv)
 
 
@@ -76,7 +80,29 @@ def main(argv=None):
               f"{seconds / epochs:.2f}s per epoch")
     if arguments.save:
         print(f"Saved the model to {classifier.save(arguments.save)}")
+    if arguments.plots:
+        for path in writePlots(classifier, history, dataset, arguments.plots):
+            print(f"Wrote {path}")
     return history
+
+
+def writePlots(classifier, history, dataset, folder):
+    """The five figures of the trained classifier, as PNGs in ``folder``; returns their paths."""
+    import plots   # only now: training needs no matplotlib
+
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "history.png": lambda path: plots.plotHistory(history, save=path),
+        "network.png": lambda path: plots.plotNetwork(classifier, weights=True, save=path),
+        "weights.png": lambda path: plots.plotWeights(classifier.layers[0], shape=(28, 28), save=path),
+        "confusion.png": lambda path: plots.plotConfusion(classifier, dataset.x_test, dataset.y_test, save=path),
+        "mistakes.png": lambda path: plots.plotMistakes(classifier, dataset.x_test, dataset.y_test, count=25,
+                                                        save=path),
+    }
+    for name, draw in figures.items():
+        draw(folder / name)
+    return [folder / name for name in figures]
 
 
 if __name__ == "__main__":

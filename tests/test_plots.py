@@ -310,6 +310,9 @@ def test_mistakes_show_the_wrong_images_surest_first_with_true_and_predicted_lab
     assert [ax.get_title() for ax in figure.axes] == ["true 1\npred 2 (90%)", "true 3\npred 1 (60%)"]
     np.testing.assert_array_equal(figure.axes[0].images[0].get_array(), x[2].reshape(2, 2))
     assert len(plots.plotMistakes(model, x, y, count=1).axes) == 1
+    # 0.996 is not a certainty: rounded down, never shown as 100%.
+    sure = np.array([[0.004, 0.996, 0.0, 0.0]])
+    assert plots.plotMistakes(model, sure, np.eye(4)[[0]]).axes[0].get_title() == "true 0\npred 1 (99%)"
 
 
 def test_no_mistakes_is_said_not_drawn_as_an_empty_grid():
