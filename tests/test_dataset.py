@@ -443,3 +443,38 @@ def test_iris_loads_from_an_installed_wheel(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "(120, 4) dataset"
     assert (site / "toydata.py").is_file() and not (site / "toydata.py").samefile(ROOT / "toydata.py")
+
+
+# ------------------------------------------------------------- playground
+def runExample(*arguments, timeout=300):
+    import subprocess
+    import sys
+    from conftest import ROOT
+    return subprocess.run([sys.executable, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+def test_playground_has_help_and_checks_its_arguments():
+    result = runExample("examples/playground.py", "--help")
+    assert result.returncode == 0
+    for option in ("--dataset", "--hidden", "--epochs", "--learning-rate", "--plots", "--every", "--noise"):
+        assert option in result.stdout
+    result = runExample("examples/playground.py", "--dataset", "xor", "--classes", "4")
+    assert result.returncode == 2 and "--classes is for --dataset spiral" in result.stderr
+    result = runExample("examples/playground.py", "--hidden", "32,x")
+    assert result.returncode == 2 and "--hidden takes widths separated by commas" in result.stderr
+
+
+@pytest.mark.slow
+def test_playground_learns_the_spiral_and_draws_the_boundary_as_it_bends(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = runExample("examples/playground.py", "--epochs", "30", "--every", "15", "--plots", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    accuracy = float(result.stdout.split("Final test accuracy on the spiral: ")[1].split("%")[0])
+    assert accuracy >= 95
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "spiral-epoch-000.png", "spiral-epoch-015.png", "spiral-epoch-030.png"]
+    from PIL import Image
+    first, last = (np.asarray(Image.open(tmp_path / f"spiral-epoch-{epoch:03d}.png").convert("RGB"))
+                   for epoch in (0, 30))
+    assert first.shape == last.shape and (first != last).any()   # the boundary moved
