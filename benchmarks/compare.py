@@ -9,13 +9,21 @@ from a separate full run of each library alone.
 PyTorch runs twice: ``pytorch`` gathers each batch by indexing the training
 tensors (the fastest plain loop we know, and the row the goals are checked
 against); ``pytorch-dataloader`` takes its batches from a ``DataLoader``, as
-PyTorch's tutorials do.
+PyTorch's tutorials do. JAX runs twice too: ``jax-jit`` compiles one training
+step with ``jax.jit`` and calls it per batch; ``jax-scan`` compiles a whole
+epoch with ``jax.lax.scan``, the fastest CPU training loop we know for this
+network.
+
+``--baseline GITREF`` adds a ``baseline`` row: deepbasics as it was at that
+commit, imported beside today's in the same process and timed in turn, so
+that a change to the core can be measured against the code it replaces.
 
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/compare.py
     python benchmarks/compare.py --epochs 3 --repeats 1 --no-scaling   # quicker
+    python benchmarks/compare.py --dtypes float32 --no-scaling --no-memory --baseline 2b78926
 
 Peers that are not installed are skipped with a line saying so
-(``pip install torch==2.13.0 scikit-learn``).
+(``pip install torch==2.13.0 scikit-learn jax optax``).
 """
 
 import argparse
@@ -31,7 +39,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-LIBRARIES = ("deepbasics", "pytorch", "pytorch-dataloader", "scikit-learn")
+LIBRARIES = ("deepbasics", "baseline", "pytorch", "pytorch-dataloader", "scikit-learn", "jax-jit", "jax-scan")
+MODULES = ("nn", "training", "layers", "activations", "loss", "optimizer", "optimizers", "checks", "callbacks")
 
 
 # ------------------------------------------------------------------ trainers
@@ -42,12 +51,44 @@ def loadData(dtype, trainSize):
     return Dataset(name="mnist", train_size=trainSize, test_size=10000, batch_size=50, seed=0, dtype=dtype)
 
 
-def deepbasicsTrainer(data, batchSize, width, dtype):
-    from activations import ReLU, Softmax
-    from layers import Dense
-    from loss import CrossEntropy
-    from nn import MLP
-    from optimizer import Adam
+def importBaseline(gitRef):
+    """deepbasics' core modules as they were at ``gitRef``, imported beside today's.
+
+    The old files are extracted into a temporary folder and imported with
+    today's modules moved aside in ``sys.modules``; each old module keeps
+    references to its old neighbours, so both versions work side by side.
+    """
+    import importlib
+    import tarfile
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="deepbasics-baseline-")
+    archive = subprocess.run(["git", "-C", ROOT, "archive", gitRef], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    today = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
+    sys.path.insert(0, folder)
+    try:
+        return {name: importlib.import_module(name) for name in ("nn", "layers", "activations", "loss", "optimizer")}
+    finally:
+        sys.path.remove(folder)
+        for name in MODULES:
+            sys.modules.pop(name, None)
+        sys.modules.update(today)
+
+
+def deepbasicsTrainer(data, batchSize, width, dtype, modules=None):
+    import activations
+    import layers
+    import loss
+    import nn
+    import optimizer
+
+    modules = modules or {"nn": nn, "layers": layers, "activations": activations, "loss": loss,
+                          "optimizer": optimizer}
+    ReLU, Softmax = modules["activations"].ReLU, modules["activations"].Softmax
+    Dense, CrossEntropy = modules["layers"].Dense, modules["loss"].CrossEntropy
+    MLP, Adam = modules["nn"].MLP, modules["optimizer"].Adam
 
     data.batch_size = batchSize
     model = MLP(dtype=dtype)
@@ -113,6 +154,68 @@ def pytorchDataLoaderTrainer(data, batchSize, width, dtype):
     return pytorchTrainer(data, batchSize, width, dtype, dataLoader=True)
 
 
+def jaxTrainer(data, batchSize, width, dtype, scan=False):
+    """JAX with optax's Adam: one jit-compiled step per batch, or (``scan``) a whole
+    epoch compiled with ``lax.scan``. The batches are the same shuffled gathers."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+
+    jax.config.update("jax_enable_x64", dtype == np.float64)
+    rng = np.random.default_rng(0)
+    sizes = [(784, width), (width, 50), (50, 10)]
+    params = []
+    for index, (fanIn, fanOut) in enumerate(sizes):
+        limit = np.sqrt(6 / fanIn) if index < 2 else np.sqrt(6 / (fanIn + fanOut))
+        params.append((jnp.asarray(rng.uniform(-limit, limit, (fanIn, fanOut)).astype(dtype)),
+                       jnp.zeros(fanOut, dtype)))
+    x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    adam = optax.adam(0.001)
+    state = [params, adam.init(params)]
+    eps = np.finfo(dtype).eps
+
+    def forward(params, inputs):
+        (W1, b1), (W2, b2), (W3, b3) = params
+        hidden = jax.nn.relu(jax.nn.relu(inputs @ W1 + b1) @ W2 + b2)
+        return jax.nn.softmax(hidden @ W3 + b3)
+
+    def lossFunction(params, inputs, targets):   # the chapter's per-output cross entropy
+        p = jnp.clip(forward(params, inputs), eps, 1 - eps)
+        return -jnp.sum(targets * jnp.log(p) + (1 - targets) * jnp.log1p(-p)) / len(targets)
+
+    def step(carry, batch):
+        params, optState = carry
+        gradients = jax.grad(lossFunction)(params, *batch)
+        updates, optState = adam.update(gradients, optState)
+        return (optax.apply_updates(params, updates), optState), None
+
+    jitStep = jax.jit(lambda carry, batch: step(carry, batch)[0])
+
+    @jax.jit
+    def scanEpoch(carry, order):
+        batches = order[:len(order) // batchSize * batchSize].reshape(-1, batchSize)
+        return jax.lax.scan(lambda c, idx: step(c, (x[idx], y[idx])), carry, batches)[0]
+
+    def epoch():
+        order = jnp.asarray(rng.permutation(len(x)))
+        if scan:
+            state[:] = scanEpoch(tuple(state), order)
+        else:
+            carry = tuple(state)
+            for first in range(0, len(x), batchSize):
+                indices = order[first:first + batchSize]
+                carry = jitStep(carry, (x[indices], y[indices]))
+            state[:] = carry
+        jax.block_until_ready(state[0])
+
+    def accuracy():
+        predicted = np.asarray(forward(state[0], jnp.asarray(data.x_test))).argmax(axis=1)
+        return float((predicted == data.y_test.argmax(axis=1)).mean())
+
+    return epoch, accuracy
+
+
 def scikitLearnTrainer(data, batchSize, width, dtype):
     import warnings
 
@@ -134,7 +237,8 @@ def scikitLearnTrainer(data, batchSize, width, dtype):
 
 
 TRAINERS = {"deepbasics": deepbasicsTrainer, "pytorch": pytorchTrainer,
-            "pytorch-dataloader": pytorchDataLoaderTrainer, "scikit-learn": scikitLearnTrainer}
+            "pytorch-dataloader": pytorchDataLoaderTrainer, "scikit-learn": scikitLearnTrainer,
+            "jax-jit": jaxTrainer, "jax-scan": lambda *arguments: jaxTrainer(*arguments, scan=True)}
 
 
 def worker(arguments):
@@ -146,8 +250,13 @@ def worker(arguments):
     dtype = np.dtype(arguments.dtype)
     data = loadData(dtype, arguments.train_size)
     libraries = arguments.libraries if arguments.worker == "interleaved" else [arguments.worker]
-    trainers = {library: TRAINERS[library](data, arguments.batch_size, arguments.width, dtype)
-                for library in libraries}
+    def trainer(library):
+        if library == "baseline":
+            return deepbasicsTrainer(data, arguments.batch_size, arguments.width, dtype,
+                                     importBaseline(arguments.baseline))
+        return TRAINERS[library](data, arguments.batch_size, arguments.width, dtype)
+
+    trainers = {library: trainer(library) for library in libraries}
     times = {library: [] for library in libraries}
     for _ in range(arguments.epochs):
         for library, (epoch, _) in trainers.items():
@@ -163,7 +272,8 @@ def worker(arguments):
 
 # ------------------------------------------------------------------ driver
 def available(library):
-    module = {"deepbasics": "numpy", "pytorch": "torch", "pytorch-dataloader": "torch", "scikit-learn": "sklearn"}[library]
+    module = {"deepbasics": "numpy", "baseline": "numpy", "pytorch": "torch", "pytorch-dataloader": "torch",
+              "scikit-learn": "sklearn", "jax-jit": "optax", "jax-scan": "optax"}[library]
     try:
         __import__(module)
         return True
@@ -171,10 +281,10 @@ def available(library):
         return False
 
 
-def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000):
+def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000, baseline=None):
     command = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--libraries", *libraries,
                "--dtype", dtype, "--epochs", str(epochs), "--batch-size", str(batchSize),
-               "--width", str(width), "--train-size", str(trainSize)]
+               "--width", str(width), "--train-size", str(trainSize)] + (["--baseline", baseline] if baseline else [])
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"{mode} worker failed:\n{result.stderr[-2000:]}")
@@ -191,7 +301,7 @@ def machine():
     except (OSError, StopIteration):
         pass
     versions = [f"numpy {np.__version__}"]
-    for name in ("torch", "sklearn"):
+    for name in ("torch", "sklearn", "jax"):
         try:
             versions.append(f"{name} {__import__(name).__version__}")
         except ImportError:
@@ -199,7 +309,7 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {', '.join(versions)}"
 
 
-def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory):
+def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=None):
     print(f"\nThe chapter's classifier on MNIST ({trainSize} training images), {epochs} epochs: seconds per "
           f"training epoch (median over {epochs} epochs x {repeats} run(s), the libraries taking turns epoch "
           f"by epoch), test accuracy after the last epoch, and peak memory (RSS) of a separate full run "
@@ -209,12 +319,14 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory):
     print(header)
     print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
     for dtype in dtypes:
-        runs = [spawn("interleaved", libraries, dtype, epochs, trainSize=trainSize) for _ in range(repeats)]
+        runs = [spawn("interleaved", libraries, dtype, epochs, trainSize=trainSize, baseline=baseline)
+                for _ in range(repeats)]
         seconds = {library: statistics.median(t for run in runs for t in run[library]["times"])
                    for library in libraries}
         for library in libraries:
             accuracy = statistics.median(run[library]["accuracy"] for run in runs)
-            peak = spawn(library, [library], dtype, epochs, trainSize=trainSize)[library]["peakMiB"] if memory else float("nan")
+            peak = (spawn(library, [library], dtype, epochs, trainSize=trainSize, baseline=baseline)[library]["peakMiB"]
+                    if memory else float("nan"))
             print(f"| {library:<18} | {dtype:<7} | {seconds[library]:7.3f} | "
                   f"{seconds['deepbasics'] / seconds[library]:17.2f} | {accuracy:9.4f} | {peak:8.0f} |", flush=True)
 
@@ -243,6 +355,8 @@ def parseArguments(argv=None):
     parser.add_argument("--no-memory", action="store_true", help="skip the separate runs that measure peak memory")
     parser.add_argument("--scaling-samples", type=int, default=10000,
                         help="training samples per epoch in the scaling table (default 10000)")
+    parser.add_argument("--baseline", metavar="GITREF",
+                        help="also time deepbasics as it was at this commit (a 'baseline' row)")
     # internal: one library's run in a subprocess
     parser.add_argument("--worker", choices=[*LIBRARIES, "interleaved"], help=argparse.SUPPRESS)
     parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
@@ -260,14 +374,18 @@ def main(argv=None):
     print(f"Machine: {machine()}")
     libraries = []
     for library in arguments.libraries:
+        if library == "baseline" and not arguments.baseline:
+            continue
         if available(library):
             libraries.append(library)
         else:
-            print(f"Skipping {library}: not installed (pip install torch==2.13.0 scikit-learn)")
+            print(f"Skipping {library}: not installed (pip install torch==2.13.0 scikit-learn jax optax)")
     if "deepbasics" not in libraries:
         libraries.insert(0, "deepbasics")
+    if arguments.baseline and "baseline" not in libraries:
+        libraries.insert(1, "baseline")
     mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats, arguments.train_size,
-              not arguments.no_memory)
+              not arguments.no_memory, arguments.baseline)
     if not arguments.no_scaling:
         if "pytorch" in libraries:
             scalingTable("float32", arguments.scaling_samples, [10, 50, 200, 1000], [100, 500, 2000])

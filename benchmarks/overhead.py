@@ -1,10 +1,10 @@
 """How much time ``MLP.train`` spends beyond NumPy's own floor.
 
 The floor is a bare loop that trains the chapter's classifier with the same
-arithmetic as deepbasics (the same layout of parameters, the chapter's
-CrossEntropy, Adam with bias correction, a copy of the weights per step for
-divergence) in the fewest NumPy calls we could write, and nothing else: no
-checks, no classes, no callbacks. The two take turns epoch by epoch in one
+arithmetic as deepbasics (one array per parameter, the chapter's
+CrossEntropy, Adam as Algorithm 1, a copy of the weights per step for
+divergence) written as one function, and nothing else: no checks, no
+classes, no callbacks. The two take turns epoch by epoch in one
 process, so that a noisy neighbour slows them alike.
 
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/overhead.py
@@ -30,68 +30,65 @@ from optimizer import Adam  # noqa: E402
 
 
 def bareTrainer(model, data, learningRate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-    """Return a function that trains one epoch of the bare loop, on a copy of
-    ``model``'s initial weights, and the vector of those weights."""
-    theta = model._theta.copy()
-    gradient, M, V, scratch, good = (np.zeros_like(theta) for _ in range(5))
-    W, b, dW, db = [], [], [], []
-    start = 0
-    for layer in model.layers:
-        size = layer.outputDim * layer.inputDim
-        for vector, weights, biases in ((theta, W, b), (gradient, dW, db)):
-            weights.append(vector[start:start + size].reshape(layer.outputDim, layer.inputDim))
-            biases.append(vector[start + size:start + size + layer.outputDim])
-        start += size + layer.outputDim
-    eps = np.finfo(theta.dtype).eps
+    """Return a function that trains one epoch of the bare loop, on copies of
+    ``model``'s initial weights, and the list of those weights ``[W0, b0, W1, ...]``."""
+    W = [layer.W.copy() for layer in model.layers]
+    b = [layer.b.copy() for layer in model.layers]
+    dW, db = [np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]
+    parameters = [array for pair in zip(W, b) for array in pair]
+    gradients = [array for pair in zip(dW, db) for array in pair]
+    m, v = [np.zeros_like(p) for p in parameters], [np.zeros_like(p) for p in parameters]
+    good = [np.zeros_like(p) for p in parameters]
+    eps = np.finfo(W[0].dtype).eps
     steps = [0]
 
     def epoch():
-        nonlocal theta, M, V, scratch   # updated in place with *=, +=, -=
         for x, y in data:
+            for saved, parameter in zip(good, parameters):
+                np.copyto(saved, parameter)
             outputs = [x]
             for layer in range(3):
                 z = outputs[-1] @ W[layer].T
                 z += b[layer]
                 if layer < 2:
-                    np.maximum(z, 0, out=z)
+                    outputs.append(np.maximum(z, 0))
                 else:
-                    z -= z.max(axis=1, keepdims=True)
-                    np.exp(z, out=z)
-                    z /= z.sum(axis=1, keepdims=True)
-                outputs.append(z)
+                    e = np.exp(z - z.max(axis=-1, keepdims=True))
+                    outputs.append(e / e.sum(axis=-1, keepdims=True))
             n = len(y)
-            p = np.maximum(outputs[-1], eps)
-            np.minimum(p, 1 - eps, out=p)
-            value = -(np.vdot(y, np.log(p)) + np.vdot(1 - y, np.log1p(-p))) / n
+            p = np.minimum(np.maximum(outputs[-1], eps), 1 - eps)
+            value = -float(np.vdot(y, np.log(p)) + np.vdot(1 - y, np.log1p(-p))) / n
             if not math.isfinite(value):
                 raise FloatingPointError("the bare loop diverged")
-            np.copyto(good, theta)
-            delta = p - y
-            delta /= p * (1 - p) * n
+            p = np.minimum(np.maximum(outputs[-1], eps), 1 - eps)
+            gradient = (p - y) / (p * (1 - p) * n)
             a = outputs[-1]
-            delta -= np.einsum("ij,ij->i", a, delta)[:, np.newaxis]
-            delta *= a
+            delta = a * (gradient - np.sum(a * gradient, axis=-1, keepdims=True))
             for layer in (2, 1, 0):
                 np.matmul(delta.T, outputs[layer], out=dW[layer])
-                np.add.reduce(delta, axis=0, out=db[layer])
+                np.sum(delta, axis=0, out=db[layer])
                 if layer:
-                    delta = delta @ W[layer]
-                    delta *= outputs[layer] > 0
+                    delta = (delta @ W[layer]) * (outputs[layer] > 0)
             steps[0] += 1
             t = steps[0]
-            weights_1, weights_2 = (1 - beta_1**t) / (1 - beta_1), (1 - beta_2**t) / (1 - beta_2)
-            M *= beta_1
-            M += gradient
-            V *= beta_2
-            np.multiply(gradient, gradient, out=scratch)
-            V += scratch
-            np.sqrt(V, out=scratch)
-            scratch += epsilon * math.sqrt(weights_2)
-            np.divide(M, scratch, out=scratch)
-            scratch *= learningRate * math.sqrt(weights_2) / weights_1
-            theta -= scratch
+            for parameter, g, first, second in zip(parameters, gradients, m, v):
+                work = np.multiply(g, 1 - beta_1)
+                first *= beta_1
+                first += work
+                np.multiply(g, g, out=work)
+                work *= 1 - beta_2
+                second *= beta_2
+                second += work
+                np.divide(second, 1 - beta_2**t, out=work)
+                np.sqrt(work, out=work)
+                work += epsilon
+                np.divide(first, work, out=work)
+                work *= learningRate / (1 - beta_1**t)
+                parameter -= work
+                if t % 100 == 0:
+                    np.copyto(first, 0, where=np.abs(first) < np.finfo(first.dtype).tiny)
 
-    return epoch, theta
+    return epoch, parameters
 
 
 def main(argv=None):
@@ -111,7 +108,7 @@ def main(argv=None):
     model.addLayer(Dense(784, 100, activation=ReLU(), optimizer=optimizer, seed=0))
     model.addLayer(Dense(100, 50, activation=ReLU(), optimizer=optimizer, seed=1))
     model.addLayer(Dense(50, 10, activation=Softmax(), optimizer=optimizer, seed=2))
-    bareEpoch, bareTheta = bareTrainer(model, load())   # the same batches, from a twin data set
+    bareEpoch, bareParameters = bareTrainer(model, load())   # the same batches, from a twin data set
     loops = {"bare NumPy": bareEpoch,
              "MLP.train": lambda: model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)}
     times = {name: [] for name in loops}
@@ -120,7 +117,7 @@ def main(argv=None):
             start = time.perf_counter()
             loops[name]()
             times[name].append(time.perf_counter() - start)
-        identical = np.array_equal(bareTheta, model._theta)
+        identical = all(np.array_equal(bare, ours) for bare, ours in zip(bareParameters, model.getWeights()))
     ratios = [ours / bare for bare, ours in zip(times["bare NumPy"], times["MLP.train"])]
     for name, seconds in times.items():
         print(f"{name:<10} {statistics.median(seconds):.3f} s per epoch (median of {len(seconds)})")

@@ -15,6 +15,7 @@ def test_benchmark_has_help():
     assert result.returncode == 0 and "--epochs" in result.stdout
 
 
+@pytest.mark.slow
 def test_benchmark_runs_a_small_comparison():
     folder = dataDir()
     if folder is None:
@@ -28,6 +29,7 @@ def test_benchmark_runs_a_small_comparison():
     assert len(rows) == 1 and "float32" in rows[0]
 
 
+@pytest.mark.slow
 def test_overhead_benchmark_trains_the_same_weights_as_its_bare_numpy_loop():
     folder = dataDir()
     if folder is None:

@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, dataDir
 
 CHAPTER = ROOT.parent / "shared" / "spec" / "basics-of-deep-learning.txt"
-MODULES = ["activations", "loss", "optimizer", "optimizers", "layers", "nn", "training", "dataset", "callbacks"]
+MODULES = ["checks", "activations", "loss", "optimizer", "optimizers", "layers", "nn", "training", "dataset",
+           "callbacks"]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -23,6 +24,7 @@ def test_docstring_examples_run(module):
         assert tried > 0, f"{module} has no docstring example"
 
 
+@pytest.mark.slow
 def test_every_chapter_snippet_runs_verbatim_from_the_project_root(mnistDir, tmp_path):
     """The whole chapter in one interpreter, as a reader would type it; this trains for real."""
     if not CHAPTER.is_file():
@@ -63,6 +65,7 @@ def test_readme_commands_are_the_ones_ci_runs():
     assert "DEEPBASICS_DATA_DIR=../shared/data python examples/mnist_classifier.py" in readme
 
 
+@pytest.mark.slow
 def test_example_trains_on_mnist_and_saves(tmp_path):
     folder = dataDir()
     if folder is None:
