@@ -25,7 +25,7 @@ function                                            draws
 
 >>> from activations import Tanh
 >>> figure = plotActivation(Tanh())
->>> [line.get_label() for line in figure.axes[0].lines]
+>>> figure.axes[0].get_legend_handles_labels()[1]
 ['Tanh()', "derivative f'(z)"]
 """
 
@@ -132,6 +132,12 @@ def plotHistory(history, monitor=None, earlyStopping=None, figsize=None, save=No
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> figure = plotHistory({"train_loss": [0.9, 0.5, 0.4], "test_loss": [0.8, 0.6, 0.7]})
+    >>> figure.axes[0].get_legend_handles_labels()[1]
+    ['train', 'test', 'best test_loss (epoch 2)']
     """
     if not isinstance(history, dict):
         raise TypeError(f"plotHistory: history must be the dict that train returns, got {type(history).__name__}")

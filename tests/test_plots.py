@@ -1,5 +1,6 @@
 """plots.py: what each figure holds (lines, marks, circles, tiles, counts), and the files it writes."""
 
+import doctest
 import os
 import struct
 import subprocess
@@ -70,6 +71,11 @@ def test_without_matplotlib_the_core_imports_and_plots_name_the_install_command(
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert 'pip install "deepbasics[plot]"' in result.stdout
+
+
+def test_docstring_examples_run():
+    failures, tried = doctest.testmod(plots, verbose=False)
+    assert failures == 0 and tried > 0
 
 
 # ------------------------------------------------------------------ history
