@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 import callbacks as callbackModule
+import diagnostics
 from checks import checkInstance, checkInteger
 from loss import Loss
 
@@ -58,7 +59,18 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
         test = model.evaluate(dataset.x_test, dataset.y_test, loss) if wanted else {}
         return {name: test[name[len("test_"):]] for name in wanted}
 
-    return loop(model, dataset, step, epochs, metrics, evaluate, callbacks, tensorboard, verbose)
+    warned = []
+
+    def remark():
+        """Say once when most of a ReLU layer has died (a learning rate too large does that)."""
+        warning = None if warned else diagnostics.deadUnitWarning(model, dataset.x_train[:1000])
+        if warning:
+            warned.append(warning)
+            return f"WARNING: {warning}"
+        return None
+
+    return loop(model, dataset, step, epochs, metrics, evaluate, callbacks, tensorboard, verbose,
+                remark if verbose else None)
 
 
 def accuracy(yPred, y):
@@ -66,7 +78,8 @@ def accuracy(yPred, y):
     return float(np.mean(yPred.argmax(axis=-1) == y.argmax(axis=-1)))
 
 
-def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, tensorboard=False, verbose=True):
+def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, tensorboard=False, verbose=True,
+         remark=None):
     """Run ``step`` on every mini-batch of ``dataset``, for ``epochs`` epochs.
 
     Parameters
@@ -84,6 +97,8 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
         More figures after each epoch, e.g. ``{"test_loss": 0.12}``.
     callbacks, tensorboard, verbose
         As for ``MLP.train``.
+    remark : callable ``remark() -> str or None``, optional
+        Something to add to the epoch's line, e.g. a warning.
 
     Returns
     -------
@@ -143,6 +158,8 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
                 history[name].append(logs[name])
             if verbose:
                 shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
+                note = remark() if remark else None
+                shown += f" - {note}" if note else ""
                 print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.2f}s{shown}", flush=True)
             finished += 1
             for function in events["on_epoch_end"]:

@@ -107,6 +107,18 @@ def test_verbose_prints_one_line_per_epoch_with_time_and_metrics(capsys):
     assert lines[1].startswith("Epoch 2/2 - ") and "s - train_loss: " in lines[1] and " - test_accuracy: " in lines[1]
 
 
+def test_an_epoch_line_warns_once_when_most_relu_units_are_dead(capsys):
+    model = classifier(optimizer=SGD(learningRate=0.0))
+    model.layers[0].b[:6] = -100.0   # 6 of the 8 first-layer units can never fire
+    model.train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["train_loss"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "WARNING: layer 0 (ReLU): 6 of 8 units (75%)" in lines[0] and "lower learning rate" in lines[0]
+    assert not any("WARNING" in line for line in lines[1:])
+    healthy = classifier()
+    healthy.train(blobs(), loss=CrossEntropy(), epochs=1, metrics=["train_loss"])
+    assert "WARNING" not in capsys.readouterr().out
+
+
 def test_progress_bar_on_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     classifier().train(blobs(), loss=CrossEntropy(), epochs=1, metrics=["train_loss"])
