@@ -1,5 +1,10 @@
 import copy
 import gc
+import json
+import os
+import re
+import stat
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -11,7 +16,7 @@ from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from helpers import assertGradient, numericalGradient
 from layers import Dense
 from loss import MSE, CrossEntropy
-from nn import MLP
+from nn import MLP, readArchive
 from optimizer import SGD, Adam
 
 HIDDEN = [Identity, Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.1), Softmax]
@@ -350,3 +355,118 @@ def test_set_weights_checks_shapes():
     weights[1] = np.zeros((2, 2))
     with pytest.raises(ValueError, match=r"array 1 has shape \(2, 2\), expected \(6,\)"):
         model.setWeights(weights)
+
+
+# ------------------------------------------------------------------ saving and loading
+def savedArrays(tmp_path):
+    """A trained chapter network saved to a file, and its arrays as a dict."""
+    model = chapterNetwork(np.float64, Adam(0.01))
+    oneStep(model, np.random.default_rng(0))
+    path = model.save(tmp_path / "model.npz")
+    return path, readArchive(path)
+
+
+def rewrite(tmp_path, arrays, change):
+    """Save ``arrays`` after ``change(arrays)`` (which may also edit the architecture dict) to a new file."""
+    arrays = dict(arrays)
+    architecture = json.loads(str(arrays["architecture"]))
+    change(arrays, architecture)
+    arrays["architecture"] = np.array(json.dumps(architecture))
+    path = tmp_path / "changed.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a, s: s["layers"][0].update(inputDim=10**12), r"layer0.W' has shape \(6, 8\).*expected shape \(6, 1000000000000\)"),
+    (lambda a, s: a.update({"layer1.W": np.zeros((5, 1))}), r"layer1.W' has shape \(5, 1\)"),
+    (lambda a, s: a.update({"layer0.b.m": np.zeros(1)}), r"layer0.b.m' has shape \(1,\)"),
+    (lambda a, s: a.pop("layer2.W.v"), r"optimizer state of layer2.W has"),
+    (lambda a, s: a.update({"layer0.W.t": np.array(0)}), r"step count of at least 1"),
+    (lambda a, s: a.update({"extra": np.zeros(3)}), r"unexpected parts \['extra'\]"),
+    (lambda a, s: s.update(format=1), r"format 1, expected 2"),
+    (lambda a, s: s.update(dtype="int8"), r"dtype 'int8'"),
+    (lambda a, s: s["layers"][1].update(optimizer=3), r"layer 1 refers to optimizer 3, but the file has 1"),
+    (lambda a, s: s["layers"][1].update(activation={"name": "Swish", "config": {}}), r"unknown activation 'Swish'"),
+    (lambda a, s: s["optimizers"][0].update(config={"learningRate": -1}), r"learningRate must be in"),
+    (lambda a, s: s["layers"][2].update(inputDim=4, outputDim=3), r"layer 2 has inputDim=4 but layer 1 has outputDim=5"),
+    (lambda a, s: s.update(layers=[]), r"no layers"),
+    (lambda a, s: s.update(layers="all"), r"malformed architecture"),
+])
+def test_load_refuses_an_inconsistent_file_naming_it_and_the_part(tmp_path, change, message):
+    _, arrays = savedArrays(tmp_path)
+    path = rewrite(tmp_path, arrays, change)
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="changed.npz is not a valid deepbasics model file: .*" + message):
+        MLP.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10 * 2**20   # nothing of the declared size was allocated
+
+
+@pytest.mark.parametrize("corrupt", ["empty", "truncated", "bad CRC", "plain npy", "JSON list", "deep JSON",
+                                     "not JSON", "text file"])
+def test_load_refuses_an_unreadable_file_with_value_error_naming_it(tmp_path, corrupt):
+    path, arrays = savedArrays(tmp_path)
+    data = open(path, "rb").read()
+    bad = tmp_path / "bad.npz"
+    if corrupt == "empty":
+        bad.write_bytes(b"")
+    elif corrupt == "truncated":
+        bad.write_bytes(data[:len(data) // 2])
+    elif corrupt == "bad CRC":
+        start = data.index(b"\x93NUMPY", data.index(b"layer0.W.npy")) + 200   # inside W's values
+        bad.write_bytes(data[:start] + bytes([data[start] ^ 0xFF]) + data[start + 1:])
+    elif corrupt == "plain npy":
+        np.save(bad, np.zeros(3))
+        bad = tmp_path / "bad.npz.npy"
+    elif corrupt == "text file":
+        bad.write_text("architecture = 784-100-10\n")
+    else:
+        text = {"JSON list": "[1, 2]", "deep JSON": "[" * 100000 + "]" * 100000, "not JSON": "{layers"}[corrupt]
+        np.savez(bad, **{**arrays, "architecture": np.array(text)})
+    with pytest.raises(ValueError, match=f"MLP.load: {re.escape(str(bad))} is not a (readable|valid) deepbasics"):
+        MLP.load(bad)
+
+
+def test_load_of_a_missing_file_says_so():
+    with pytest.raises(FileNotFoundError):
+        MLP.load("no/such/model.npz")
+
+
+def test_save_gives_the_usual_permissions_and_no_leftovers(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = chapterNetwork().save(tmp_path / "model")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_a_failed_save_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    model = chapterNetwork()
+    path = model.save(tmp_path / "model.npz")
+    before = open(path, "rb").read()
+
+    def failingSavez(file, **arrays):
+        file.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", failingSavez)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert open(path, "rb").read() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_saved_optimizer_state_resumes_sgd_with_momentum_and_adam_exactly(tmp_path):
+    model = MLP(dtype=np.float64)
+    model.addLayer(Dense(8, 6, activation=ReLU(), optimizer=SGD(0.05, momentum=0.9), seed=0))
+    model.addLayer(Dense(6, 3, activation=Softmax(), optimizer=Adam(0.01), seed=1))
+    for seed in range(3):
+        oneStep(model, np.random.default_rng(seed))
+    loaded = MLP.load(model.save(tmp_path / "model"))
+    for seed in range(3, 6):
+        oneStep(model, np.random.default_rng(seed))
+        oneStep(loaded, np.random.default_rng(seed))
+    for a, b in zip(model.getWeights(), loaded.getWeights()):
+        np.testing.assert_array_equal(a, b)
