@@ -554,14 +554,24 @@ def _captions(labels, count):
 
 # --------------------------------------------------------- classification
 def _classes(y, name):
-    """Class indices from one-hot rows (n, classes) or integer labels (n,)."""
+    """Class indices, and how many classes, from one-hot rows (n, classes), one 0/1 column (n, 1) or integers (n,)."""
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        return (y[:, 0] > 0.5).astype(int), 2
     if y.ndim == 2:
         return y.argmax(axis=1), y.shape[1]
     if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        if len(y) and y.min() < 0:
+            raise ValueError(f"{name}: integer labels must be class indices from 0, got {y.min()}")
         return y, int(y.max()) + 1 if len(y) else 0
     raise ValueError(f"{name}: y must be one-hot (n, classes) or integer labels (n,), got shape {y.shape} "
                      f"of {y.dtype}")
+
+
+def _classProbabilities(model, x):
+    """The model's output as one column per class: a single sigmoid output p becomes (1 - p, p)."""
+    outputs = np.asarray(model.predict(x), dtype=float)
+    return np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
 
 
 def _predictions(model, x, y, name):
@@ -572,7 +582,7 @@ def _predictions(model, x, y, name):
         raise ValueError(f"{name}: x has {len(x)} samples but y has {len(truth)}")
     if len(x) == 0:
         raise ValueError(f"{name}: x and y hold no samples")
-    probabilities = np.asarray(model.predict(x), dtype=float)
+    probabilities = _classProbabilities(model, x)
     if probabilities.shape[1] < classes:
         raise ValueError(f"{name}: y has {classes} classes but the model has {probabilities.shape[1]} outputs")
     return probabilities, probabilities.argmax(axis=1), truth
@@ -587,9 +597,11 @@ def plotConfusion(model, x, y, classNames=None, figsize=None, save=None):
 
     Parameters
     ----------
-    model : nn.MLP (anything with ``predict(x) -> (n, classes)``)
+    model : nn.MLP (anything with ``predict(x) -> (n, outputs)``)
+        With one output (a sigmoid), class 1 is ``output > 0.5``; with
+        several, the arg-max.
     x : array_like (n, inputDim)
-    y : array_like, one-hot (n, classes) or integer labels (n,)
+    y : array_like, one-hot (n, classes), 0/1 (n, 1), or integer labels (n,)
     classNames : sequence of str, optional
         One name per model output; default ``0, 1, ...``.
     figsize : (float, float), optional
@@ -697,9 +709,9 @@ def plotDecisionBoundary(model, x, y, resolution=200, classNames=None, figsize=(
     margin = 0.1 * np.where(high > low, high - low, 1.0)
     low, high = low - margin, high + margin
     gridX, gridY = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
-    outputs = np.asarray(model.predict(np.column_stack([gridX.ravel(), gridY.ravel()])), dtype=float)
-    predicted = (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
-    classes = max(classes, 2 if outputs.shape[1] == 1 else outputs.shape[1])
+    probabilities = _classProbabilities(model, np.column_stack([gridX.ravel(), gridY.ravel()]))
+    predicted = probabilities.argmax(axis=1)
+    classes = max(classes, probabilities.shape[1])
     names = [f"class {index}" for index in range(classes)] if classNames is None else list(classNames)
     if len(names) < classes:
         raise ValueError(f"plotDecisionBoundary: {len(names)} classNames for {classes} classes")

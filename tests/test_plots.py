@@ -298,6 +298,12 @@ def test_confusion_takes_integer_labels_and_checks_sizes():
     model = classifierOf(np.eye(2), np.zeros(2))
     figure = plots.plotConfusion(model, np.eye(2)[[1, 1]], np.array([0, 1]))
     np.testing.assert_array_equal(figure.axes[0].images[0].get_array(), [[0, 1], [0, 1]])
+    # One sigmoid output and 0/1 targets in one column: class 1 where the output is above 0.5.
+    binary = classifierOf([[1.0, 0.0]], [0.0])
+    figure = plots.plotConfusion(binary, np.array([[0.9, 0], [0.2, 0], [0.7, 0]]), np.array([[1.0], [1.0], [0.0]]))
+    np.testing.assert_array_equal(figure.axes[0].images[0].get_array(), [[0, 1], [1, 1]])
+    with pytest.raises(ValueError, match="class indices from 0, got -1"):
+        plots.plotConfusion(model, np.eye(2), np.array([0, -1]))
     with pytest.raises(ValueError, match="x has 2 samples but y has 3"):
         plots.plotConfusion(model, np.eye(2), np.array([0, 1, 1]))
     with pytest.raises(ValueError, match="3 classNames for a model with 2 outputs"):
