@@ -1,0 +1,464 @@
+"""The denoising autoencoder: learn to give back a clean input from a corrupted one.
+
+An autoencoder is two networks joined end to end: an *encoder* squeezes an
+input ``x (n, inputDim)`` into a short code ``z (n, codeDim)``, and a
+*decoder* expands the code back into an input ``(n, inputDim)``. Trained to
+reproduce its input through the narrow code, it has to learn what the inputs
+have in common. A *denoising* autoencoder (Vincent et al., 2008) sees a
+corrupted copy of every input and is scored against the clean one, which
+stops it from learning the identity and teaches it to undo the noise::
+
+    noisy = noise(x)                       # fresh noise for every batch
+    yPred = decoder(encoder(noisy))
+    L = MSE(yPred, x)                      # against the *clean* x
+
+The gradient flows back through the decoder into the encoder: the decoder's
+``backward`` returns ``dL/dz``, which is the encoder's loss gradient.
+
+>>> import numpy as np
+>>> from nn import MLP
+>>> from layers import Dense
+>>> from activations import ReLU, Sigmoid
+>>> encoder, decoder = MLP(), MLP()
+>>> encoder.addLayer(Dense(4, 2, activation=ReLU(), seed=0))
+>>> decoder.addLayer(Dense(2, 4, activation=Sigmoid(), seed=1))
+>>> autoencoder = Autoencoder(encoder, decoder, noise=GaussianNoise(std=0.1, seed=0))
+>>> autoencoder
+Autoencoder(encoder=4-2, decoder=2-4, noise=GaussianNoise(std=0.1, bounds=(0.0, 1.0), seed=0))
+>>> autoencoder.reconstruct(np.zeros((3, 4))).shape
+(3, 4)
+"""
+
+import json
+import math
+import os
+
+import numpy as np
+
+import training
+from loss import Loss
+import nn
+from nn import MLP
+
+METRICS = ("train_loss", "test_loss", "test_psnr")
+_FORMAT = 1   # version of the autoencoder's part of the file written by save()
+
+
+# ------------------------------------------------------------------- noise
+class Noise:
+    """Base class of the corruptions: ``noise(x)`` returns a corrupted copy of ``x``.
+
+    Every call draws fresh noise from the object's own random generator, so
+    a seed makes a whole training run reproducible. The result is clipped to
+    ``bounds``, the range of the data (pixels stay in ``[0, 1]``).
+
+    Parameters
+    ----------
+    bounds : (float, float) or None, default (0.0, 1.0)
+        The data's range ``(low, high)``; ``None`` for no clipping.
+    seed : int or None, default None
+    """
+
+    def __init__(self, bounds=(0.0, 1.0), seed=None):
+        if bounds is not None:
+            if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
+                    or not all(_isNumber(value) and math.isfinite(value) for value in bounds)
+                    or not bounds[0] < bounds[1]):
+                raise ValueError(f"{type(self).__name__}: bounds must be a pair (low, high) of finite numbers "
+                                 f"with low < high, or None, got {bounds!r}")
+            bounds = (float(bounds[0]), float(bounds[1]))
+        self.bounds, self.seed = bounds, seed
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x):
+        """A corrupted copy of ``x (n, features)``, with this object's generator."""
+        return self.apply(x, self.rng)
+
+    def apply(self, x, rng):
+        """A corrupted copy of ``x``, drawing from ``rng`` (e.g. a fixed one for a test set)."""
+        x = np.asarray(x)
+        if x.dtype not in (np.float32, np.float64):   # the dtypes NumPy's generators draw in
+            x = x.astype(np.float64)
+        noisy = self._corrupt(x, rng)
+        if self.bounds is not None:
+            np.clip(noisy, self.bounds[0], self.bounds[1], out=noisy)
+        return noisy
+
+    def _corrupt(self, x, rng):
+        """Return a new array: ``x`` with noise drawn from ``rng``."""
+        raise NotImplementedError
+
+    def config(self):
+        """The keyword arguments that rebuild this noise (its generator's state aside)."""
+        return {"bounds": self.bounds, "seed": self.seed}
+
+    def __repr__(self):
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
+        return f"{type(self).__name__}({arguments})"
+
+
+class GaussianNoise(Noise):
+    """Add ``std * N(0, 1)`` to every input, then clip to ``bounds``.
+
+    Parameters
+    ----------
+    std : float
+        Standard deviation of the added noise, at least 0.
+    bounds, seed : see :class:`Noise`
+    """
+
+    def __init__(self, std, bounds=(0.0, 1.0), seed=None):
+        self.std = _fraction(self, "std", std, high=math.inf)
+        super().__init__(bounds, seed)
+
+    def _corrupt(self, x, rng):
+        noisy = rng.standard_normal(x.shape, dtype=x.dtype)
+        noisy *= self.std
+        noisy += x
+        return noisy
+
+    def config(self):
+        return {"std": self.std, **super().config()}
+
+
+class SaltAndPepper(Noise):
+    """Set a share ``amount`` of the inputs to the ends of ``bounds``: half low, half high.
+
+    Parameters
+    ----------
+    amount : float in [0, 1]
+        Expected share of the inputs replaced.
+    bounds : (float, float), default (0.0, 1.0)
+        Pepper is ``low``, salt is ``high``; cannot be None.
+    seed : int or None
+    """
+
+    def __init__(self, amount, bounds=(0.0, 1.0), seed=None):
+        self.amount = _fraction(self, "amount", amount)
+        if bounds is None:
+            raise ValueError("SaltAndPepper: bounds cannot be None: salt and pepper are its high and low ends")
+        super().__init__(bounds, seed)
+
+    def _corrupt(self, x, rng):
+        # One uniform draw per input decides both whether and how it is hit.
+        draw = rng.random(x.shape, dtype=x.dtype)
+        noisy = x.copy()
+        noisy[draw < self.amount / 2] = self.bounds[0]
+        noisy[(draw >= self.amount / 2) & (draw < self.amount)] = self.bounds[1]
+        return noisy
+
+    def config(self):
+        return {"amount": self.amount, **super().config()}
+
+
+class Masking(Noise):
+    """Set a share ``fraction`` of the inputs to zero (Vincent et al.'s masking noise).
+
+    Parameters
+    ----------
+    fraction : float in [0, 1]
+        Expected share of the inputs zeroed.
+    bounds, seed : see :class:`Noise`
+    """
+
+    def __init__(self, fraction, bounds=(0.0, 1.0), seed=None):
+        self.fraction = _fraction(self, "fraction", fraction)
+        super().__init__(bounds, seed)
+
+    def _corrupt(self, x, rng):
+        return np.where(rng.random(x.shape, dtype=x.dtype) < self.fraction, x.dtype.type(0), x)
+
+    def config(self):
+        return {"fraction": self.fraction, **super().config()}
+
+
+NOISES = {kind.__name__: kind for kind in (GaussianNoise, SaltAndPepper, Masking)}
+
+
+def _isNumber(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _fraction(noise, name, value, high=1.0):
+    """``value`` as a float in ``[0, high]``, or a clear error naming the noise and the argument."""
+    if not _isNumber(value):
+        raise TypeError(f"{type(noise).__name__}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not 0 <= value <= high:
+        raise ValueError(f"{type(noise).__name__}: {name} must be between 0 and {high}, got {value}")
+    return float(value)
+
+
+def psnr(x, reference, peak=1.0):
+    """Peak signal-to-noise ratio of ``x`` against ``reference``, in decibels.
+
+    ``10 log10(peak^2 / MSE)`` with the mean squared error over *all* entries
+    of the two arrays (the whole test set at once, not a mean of per-image
+    figures). Identical arrays give ``inf``.
+    """
+    x, reference = np.asarray(x, np.float64), np.asarray(reference, np.float64)
+    if x.shape != reference.shape:
+        raise ValueError(f"psnr: x has shape {x.shape} but reference has shape {reference.shape}")
+    meanSquare = float(np.mean((x - reference) ** 2))
+    return math.inf if meanSquare == 0 else 10 * math.log10(peak ** 2 / meanSquare)
+
+
+# ------------------------------------------------------------- the model
+class Autoencoder:
+    """A (denoising) autoencoder: ``decoder(encoder(noise(x)))`` trained towards ``x``.
+
+    Parameters
+    ----------
+    encoder : MLP
+        ``(n, inputDim) -> (n, codeDim)``.
+    decoder : MLP
+        ``(n, codeDim) -> (n, inputDim)``: its input width is the encoder's
+        output width, its output width the encoder's input width.
+    noise : Noise or None, default None
+        Corrupts every training batch afresh (``GaussianNoise``,
+        ``SaltAndPepper``, ``Masking``); None trains a plain autoencoder.
+
+    Attributes
+    ----------
+    encoder, decoder, noise
+    dtype : numpy.dtype, the networks' (both must share it)
+    stop_training : bool
+        Set it to True from a callback to stop ``train`` after the epoch.
+    """
+
+    def __init__(self, encoder, decoder, noise=None):
+        for name, network in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(network, MLP):
+                raise TypeError(f"Autoencoder: {name} must be an MLP, got {type(network).__name__} {network!r}")
+            if not network.layers:
+                raise ValueError(f"Autoencoder: the {name} has no layers yet; add some with addLayer(Dense(...))")
+        if encoder is decoder:
+            raise ValueError("Autoencoder: encoder and decoder are the same MLP; give two separate networks")
+        if encoder.outputDim != decoder.inputDim:
+            raise ValueError(f"Autoencoder: the encoder's outputDim={encoder.outputDim} must equal the "
+                             f"decoder's inputDim={decoder.inputDim}")
+        if decoder.outputDim != encoder.inputDim:
+            raise ValueError(f"Autoencoder: the decoder's outputDim={decoder.outputDim} must equal the "
+                             f"encoder's inputDim={encoder.inputDim}, since it reconstructs the input")
+        if encoder.dtype != decoder.dtype:
+            raise ValueError(f"Autoencoder: the encoder's dtype {encoder.dtype} differs from the decoder's "
+                             f"{decoder.dtype}; build both with the same MLP(dtype=...)")
+        if noise is not None and not isinstance(noise, Noise):
+            raise TypeError(f"Autoencoder: noise must be a Noise such as GaussianNoise(0.5), or None, got {noise!r}")
+        self.encoder, self.decoder, self.noise = encoder, decoder, noise
+        self.dtype = encoder.dtype
+        self.stop_training = False
+
+    @property
+    def inputDim(self):
+        return self.encoder.inputDim
+
+    @property
+    def codeDim(self):
+        return self.encoder.outputDim
+
+    # ------------------------------------------------------- computation
+    def encode(self, x):
+        """The code ``z (n, codeDim)`` of ``x (n, inputDim)`` (no noise, no training state)."""
+        return self.encoder.predict(x)
+
+    def decode(self, z):
+        """The input ``(n, inputDim)`` that the code ``z (n, codeDim)`` stands for."""
+        return self.decoder.predict(z)
+
+    def reconstruct(self, x):
+        """``decode(encode(x))``: pass a (noisy) ``x`` to denoise it."""
+        return self.decode(self.encode(x))
+
+    def forward(self, x):
+        """``decoder.forward(encoder.forward(x))``, keeping what ``backward`` needs."""
+        return self.decoder.forward(self.encoder.forward(x))
+
+    def backward(self, lossGradient, inputGradient=False):
+        """Backpropagate ``dL/dyPred`` through the decoder, then the encoder.
+
+        Fills ``dW``, ``db`` of every layer of both; returns ``dL/dx`` when
+        ``inputGradient`` is True, else None.
+        """
+        codeGradient = self.decoder.backward(lossGradient, inputGradient=True)
+        return self.encoder.backward(codeGradient, inputGradient=inputGradient)
+
+    def update(self):
+        """Let every layer's optimizer step its parameters, encoder and decoder."""
+        self.encoder.update()
+        self.decoder.update()
+
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair: the encoder's, then the decoder's."""
+        return self.encoder.parameters() + self.decoder.parameters()
+
+    def getWeights(self):
+        """Copies of every parameter array, encoder first (see ``MLP.getWeights``)."""
+        return self.encoder.getWeights() + self.decoder.getWeights()
+
+    def setWeights(self, weights):
+        """Copy ``weights`` (as from ``getWeights``) back into the encoder and the decoder."""
+        split = len(self.encoder.parameters())
+        expected = split + len(self.decoder.parameters())
+        if len(weights) != expected:
+            raise ValueError(f"Autoencoder.setWeights: expected {expected} arrays, got {len(weights)}")
+        self.encoder.setWeights(weights[:split])
+        self.decoder.setWeights(weights[split:])
+
+    # ---------------------------------------------------------- training
+    def train(self, dataset, loss, epochs, metrics=[], tensorboard=False, callbacks={}, verbose=True):
+        """Train on noisy copies of ``dataset.x_train`` towards the clean ones.
+
+        Every mini-batch ``x`` is corrupted afresh by ``noise``; the
+        dataset's ``y`` is not used (the target is the clean ``x``), so a
+        labelled ``Dataset(name="mnist")`` works as it is. Same conventions
+        as ``MLP.train``: the training loop is the same.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            ``x_train (n, inputDim)``; ``x_test`` for the test metrics.
+        loss : Loss
+            Usually ``MSE()``; ``CrossEntropy()`` for inputs in ``[0, 1]``.
+        epochs : int
+        metrics : list of str
+            Any of ``"train_loss"`` (the mean over the epoch's batches, on
+            noisy inputs), ``"test_loss"`` and ``"test_psnr"`` (on the test
+            set after the epoch, see :meth:`evaluate`).
+        tensorboard, callbacks, verbose
+            As for ``MLP.train``; callbacks receive this autoencoder as the model.
+
+        Returns
+        -------
+        dict from metric name to a list with one float per finished epoch.
+
+        Raises
+        ------
+        FloatingPointError
+            When the loss becomes NaN or infinite; the weights are restored
+            to those of the last finite loss.
+        """
+        self._checkTraining(dataset, loss, metrics)
+
+        def step(x, y):
+            x = np.asarray(x, dtype=self.dtype)
+            yPred = self.forward(x if self.noise is None else self.noise(x))
+            value = loss(yPred, x)
+            self.backward(loss.gradient(yPred, x))
+            self.update()
+            return {"train_loss": value}
+
+        def evaluateTest():
+            figures = self.evaluate(dataset.x_test, loss)
+            return {"test_loss": figures["loss"], "test_psnr": figures["psnr"]}
+
+        needsTest = any(name.startswith("test") for name in metrics)
+        return training.loop(self, dataset, step, epochs, metrics, evaluate=evaluateTest if needsTest else None,
+                             callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
+
+    def _checkTraining(self, dataset, loss, metrics):
+        """Fail before any work on anything ``train`` cannot use."""
+        if not isinstance(loss, Loss):
+            raise TypeError(f"Autoencoder.train: loss must be a Loss such as MSE(), got {loss!r}")
+        if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
+            raise TypeError(f"Autoencoder.train: metrics must be a list of names, got {metrics!r}")
+        unknown = [name for name in metrics if name not in METRICS]
+        if unknown:
+            raise ValueError(f"Autoencoder.train: unknown metric(s) {unknown}; known metrics: {list(METRICS)}")
+        if not hasattr(dataset, "x_train"):
+            raise TypeError(f"Autoencoder.train: dataset must be a Dataset (with x_train), got {dataset!r}")
+        test = getattr(dataset, "x_test", None)
+        if any(name.startswith("test") for name in metrics) and test is None:
+            raise ValueError(f"Autoencoder.train: metrics {list(metrics)} need a test set, but the dataset has none")
+        for split, array in (("x_train", dataset.x_train), ("x_test", test)):
+            if array is not None and (array.ndim != 2 or array.shape[1] != self.inputDim):
+                raise ValueError(f"Autoencoder.train: dataset.{split} has shape {array.shape}, but the "
+                                 f"encoder's inputDim is {self.inputDim}")
+
+    def evaluate(self, x, loss, seed=0):
+        """How well the autoencoder cleans up noisy copies of ``x (n, inputDim)``.
+
+        The noise is drawn from a generator seeded with ``seed``, not from
+        the noise's own, so the figures of successive epochs (and runs)
+        compare the same noisy inputs, and evaluating leaves training's
+        random stream untouched.
+
+        Returns
+        -------
+        dict with ``"loss"`` (``loss(reconstruction, x)``), ``"psnr"`` (of
+        the reconstruction against ``x``, see :func:`psnr`) and
+        ``"noisy_psnr"`` (of the noisy input; ``inf`` without noise).
+        """
+        if not isinstance(loss, Loss):
+            raise TypeError(f"Autoencoder.evaluate: loss must be a Loss such as MSE(), got {loss!r}")
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim != 2 or x.shape[1] != self.inputDim:
+            raise ValueError(f"Autoencoder.evaluate: expected x of shape (n, {self.inputDim}), got {x.shape}")
+        noisy = x if self.noise is None else self.noise.apply(x, np.random.default_rng(seed))
+        reconstruction = self.reconstruct(noisy)
+        return {"loss": loss(reconstruction, x), "psnr": psnr(reconstruction, x), "noisy_psnr": psnr(noisy, x)}
+
+    # -------------------------------------------------------- persistence
+    def save(self, path):
+        """Write encoder, decoder (weights and optimizer state) and noise to one ``.npz`` file.
+
+        The noise is stored with its generator's state, so that training a
+        loaded autoencoder continues exactly as the original would have (on
+        the same batches). No pickle; written atomically; ``.npz`` is
+        appended when missing. Returns the path.
+        """
+        noise = None
+        if self.noise is not None:
+            noise = {"name": type(self.noise).__name__, "config": self.noise.config(),
+                     "state": self.noise.rng.bit_generator.state}
+        arrays = {"autoencoder": np.array(json.dumps({"format": _FORMAT, "noise": noise}))}
+        arrays.update(self.encoder.toArrays(prefix="encoder."))
+        arrays.update(self.decoder.toArrays(prefix="decoder."))
+        return nn.writeArchive(path, arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild an autoencoder written by ``save``; ``ValueError`` naming the file and the part otherwise."""
+        source = os.fspath(path)
+        arrays = nn.readArchive(source)
+        try:
+            description = json.loads(str(arrays["autoencoder"]))
+            if description.get("format") != _FORMAT:
+                raise ValueError(f"format {description.get('format')!r}, expected {_FORMAT}")
+        except (KeyError, ValueError, TypeError, AttributeError) as error:
+            raise ValueError(f"Autoencoder.load: {source} is not a deepbasics autoencoder file "
+                             f"(part 'autoencoder': {error})") from error
+        encoder = MLP.fromArrays(arrays, prefix="encoder.", source=f"{source} (encoder)")
+        decoder = MLP.fromArrays(arrays, prefix="decoder.", source=f"{source} (decoder)")
+        noise = None
+        if description.get("noise") is not None:
+            try:
+                spec = description["noise"]
+                config = dict(spec["config"])
+                if config.get("bounds") is not None:
+                    config["bounds"] = tuple(config["bounds"])
+                noise = NOISES[spec["name"]](**config)
+                noise.rng.bit_generator.state = spec["state"]
+            except (KeyError, ValueError, TypeError) as error:
+                raise ValueError(f"Autoencoder.load: {source} has an invalid noise description "
+                                 f"(part 'noise': {error!r})") from error
+        try:
+            return cls(encoder, decoder, noise)
+        except ValueError as error:
+            raise ValueError(f"Autoencoder.load: {source}: {error}") from error
+
+    # ------------------------------------------------------------ display
+    def summary(self):
+        """Print the encoder's and the decoder's summaries, and the noise."""
+        print(f"Autoencoder, noise {self.noise!r}\nEncoder:")
+        self.encoder.summary()
+        print("Decoder:")
+        self.decoder.summary()
+
+    def __repr__(self):
+        return (f"Autoencoder(encoder={_widths(self.encoder)}, decoder={_widths(self.decoder)}, "
+                f"noise={self.noise!r})")
+
+
+def _widths(network):
+    """``784-256-64``: a network's layer widths, input first."""
+    return "-".join(str(width) for width in [network.inputDim] + [layer.outputDim for layer in network.layers])
