@@ -18,21 +18,17 @@ One training step is the chapter's loop in four lines::
 callbacks and progress output (see :mod:`training`).
 """
 
-import json
 import os
-import uuid
-import zipfile
 
 import numpy as np
 
-import activations
-import optimizer as optimizerModule
+import saving
 import training
 from checks import checkInstance
 from layers import Dense
+from saving import readArchive, writeArchive  # noqa: F401  (also for models made of several MLPs)
 
 _BLOCK = 2048  # rows per block when predicting many samples: small enough to stay in cache
-_FORMAT = 2    # version of the .npz layout written by save()
 
 
 class MLP:
@@ -260,25 +256,7 @@ class MLP:
 
         Models made of several networks save each under its own prefix in one file.
         """
-        optimizers = []
-        for layer in self.layers:
-            if not any(layer.optimizer is known for known in optimizers):
-                optimizers.append(layer.optimizer)
-        architecture = {
-            "format": _FORMAT, "dtype": self.dtype.name,
-            "optimizers": [{"name": type(o).__name__, "config": o.config()} for o in optimizers],
-            "layers": [{"inputDim": layer.inputDim, "outputDim": layer.outputDim,
-                        "activation": {"name": type(layer.activation).__name__,
-                                       "config": layer.activation.config()},
-                        "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer)}
-                       for layer in self.layers]}
-        arrays = {prefix + "architecture": np.array(json.dumps(architecture))}
-        for index, layer in enumerate(self.layers):
-            for name in ("W", "b"):
-                arrays[f"{prefix}layer{index}.{name}"] = getattr(layer, name)
-                for key, value in layer.optimizerState[name].items():
-                    arrays[f"{prefix}layer{index}.{name}.{key}"] = np.asarray(value)
-        return arrays
+        return saving.modelArrays(self, prefix)
 
     @classmethod
     def fromArrays(cls, arrays, prefix="", source="arrays"):
@@ -290,40 +268,7 @@ class MLP:
             Naming ``source`` and the part, for a wrong format version,
             dtype, activation, optimizer, reference, size, shape or key.
         """
-        def fail(problem):
-            raise ValueError(f"MLP.load: {source} is not a valid deepbasics model file: {problem}")
-
-        spec = _readArchitecture(arrays, prefix, fail)
-        dtype = np.dtype(spec["dtype"])
-        expected = {prefix + "architecture"}
-        for index, layer in enumerate(spec["layers"]):
-            shapes = {"W": (layer["outputDim"], layer["inputDim"]), "b": (layer["outputDim"],)}
-            for name, shape in shapes.items():
-                key = f"{prefix}layer{index}.{name}"
-                _checkArray(arrays, key, shape, fail)
-                stateKeys = {k for k in arrays if k.startswith(key + ".")}
-                wanted = {f"{key}.{k}" for k in spec["optimizers"][layer["optimizer"]].stateKeys()}
-                if stateKeys and stateKeys != wanted:
-                    fail(f"optimizer state of {key} has {sorted(stateKeys)}, expected {sorted(wanted)}")
-                for stateKey in stateKeys:
-                    _checkArray(arrays, stateKey, () if stateKey.endswith(".t") else shape, fail)
-                expected |= {key} | stateKeys
-        unexpected = sorted(k for k in arrays if k.startswith(prefix) and k not in expected)
-        if unexpected:
-            fail(f"unexpected parts {unexpected}")
-
-        model = cls(dtype=dtype)
-        for index, layer in enumerate(spec["layers"]):
-            dense = Dense(layer["inputDim"], layer["outputDim"], activation=layer["activation"],
-                          optimizer=spec["optimizers"][layer["optimizer"]], dtype=dtype)
-            for name in ("W", "b"):
-                key = f"{prefix}layer{index}.{name}"
-                setattr(dense, name, arrays[key].astype(dtype))
-                dense.optimizerState[name] = {
-                    stateKey[len(key) + 1:]: int(value) if value.ndim == 0 else value.astype(dtype)
-                    for stateKey, value in arrays.items() if stateKey.startswith(key + ".")}
-            model.addLayer(dense)
-        return model
+        return saving.modelFromArrays(cls, arrays, prefix, source)
 
     # ------------------------------------------------------------ display
     def summary(self):
@@ -348,101 +293,3 @@ class MLP:
 
     def __len__(self):
         return len(self.layers)
-
-
-def _readArchitecture(arrays, prefix, fail):
-    """The architecture's JSON, checked part by part, with activations and optimizers built."""
-    text = arrays.get(prefix + "architecture")
-    if not isinstance(text, np.ndarray) or text.shape != () or text.dtype.kind != "U":
-        fail(f"no architecture string at {prefix + 'architecture'!r}")
-    try:
-        spec = json.loads(str(text))
-    except (ValueError, RecursionError) as error:
-        fail(f"the architecture is not JSON ({error})")
-    if not isinstance(spec, dict) or spec.get("format") != _FORMAT:
-        fail(f"format {spec.get('format') if isinstance(spec, dict) else None!r}, "
-             f"expected {_FORMAT} (this version of deepbasics reads format {_FORMAT} only)")
-    if spec.get("dtype") not in ("float32", "float64"):
-        fail(f"dtype {spec.get('dtype')!r}, expected 'float32' or 'float64'")
-    try:
-        optimizers = [optimizerModule.fromConfig(o["name"], o["config"]) for o in spec["optimizers"]]
-        layers = [{"inputDim": layer["inputDim"], "outputDim": layer["outputDim"], "optimizer": layer["optimizer"],
-                   "activation": activations.fromConfig(layer["activation"]["name"], layer["activation"]["config"])}
-                  for layer in spec["layers"]]
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        fail(f"malformed architecture ({type(error).__name__}: {error})")
-    if not layers:
-        fail("the architecture has no layers")
-    for index, layer in enumerate(layers):
-        for name in ("inputDim", "outputDim"):
-            if type(layer[name]) is not int or layer[name] < 1:
-                fail(f"layer {index} has {name}={layer[name]!r}, expected a positive integer")
-        if type(layer["optimizer"]) is not int or not 0 <= layer["optimizer"] < len(optimizers):
-            fail(f"layer {index} refers to optimizer {layer['optimizer']!r}, but the file has {len(optimizers)}")
-        if index and layer["inputDim"] != layers[index - 1]["outputDim"]:
-            fail(f"layer {index} has inputDim={layer['inputDim']} but layer {index - 1} "
-                 f"has outputDim={layers[index - 1]['outputDim']}")
-    return {"dtype": spec["dtype"], "optimizers": optimizers, "layers": layers}
-
-
-def _checkArray(arrays, key, shape, fail):
-    """Fail unless ``arrays[key]`` exists with exactly ``shape`` (a step count: an integer >= 1)."""
-    if key not in arrays:
-        fail(f"missing {key!r}")
-    array = arrays[key]
-    kind = "i" if shape == () else "f"
-    if array.shape != shape or array.dtype.kind not in (kind, "u" if kind == "i" else kind):
-        fail(f"{key!r} has shape {array.shape} and dtype {array.dtype}, expected shape {shape} "
-             f"of {'integers' if kind == 'i' else 'floats'}")
-    if shape == () and array < 1:
-        fail(f"{key!r} is {array}, expected a step count of at least 1")
-
-
-def writeArchive(path, arrays):
-    """Write a dict of arrays to one ``.npz`` file, atomically; return the path.
-
-    The file is written under a temporary name in the same folder and renamed
-    into place, so an interrupted or failed save never leaves a half-written
-    file and keeps the old one. It gets the permissions ``numpy.save`` would
-    give (``0o666`` less the user's umask). ``.npz`` is appended when missing.
-    """
-    path = os.fspath(path)
-    if not path.endswith(".npz"):
-        path += ".npz"
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
-
-
-def readArchive(path):
-    """Every array of a ``.npz`` file written by ``writeArchive``, as a dict; never unpickles.
-
-    Raises
-    ------
-    ValueError
-        Naming the file, when it is empty, truncated, corrupt, not an
-        ``.npz`` archive, holds Python objects, or inflates to far more than
-        its size (a "zip bomb").
-    """
-    path = os.fspath(path)
-    size = os.path.getsize(path)   # FileNotFoundError for a missing file, as open() gives
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with archive:
-            inflated = sum(info.file_size for info in archive.zip.infolist())
-            if inflated > 100 * size + 2**20:
-                raise ValueError(f"its {size:,} bytes inflate to {inflated:,}")
-            return {name: archive[name] for name in archive.files}
-    except (ValueError, EOFError, KeyError, OSError, zipfile.BadZipFile) as error:
-        raise ValueError(f"MLP.load: {path} is not a readable deepbasics model file "
-                         f"({type(error).__name__}: {error})") from error

@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT, dataDir
 
 CHAPTER = ROOT.parent / "shared" / "spec" / "basics-of-deep-learning.txt"
-MODULES = ["checks", "activations", "loss", "optimizer", "optimizers", "layers", "nn", "training", "dataset",
-           "callbacks"]
+MODULES = ["checks", "activations", "loss", "optimizer", "optimizers", "layers", "nn", "saving", "training",
+           "dataset", "callbacks"]
 
 
 @pytest.mark.parametrize("module", MODULES)
