@@ -1,0 +1,333 @@
+"""A generative adversarial network (Goodfellow et al., 2014) built from two MLPs.
+
+The *generator* ``G`` turns noise ``z (n, latentDim)`` into samples
+``G(z) (n, features)``; the *discriminator* ``D`` (one Sigmoid output) says how
+likely a sample is to be real. They take turns on every mini-batch:
+
+1. ``D`` learns to tell real samples (label 1) from generated ones (label 0):
+   one step on the chapter's ``CrossEntropy`` over both halves of the batch.
+2. ``G`` learns to make ``D`` call its samples real: its loss is
+   ``CrossEntropy(D(G(z)), 1)`` (the "non-saturating" loss of the paper).
+
+Step 2 needs ``dL/dG(z)``, the gradient of the loss with respect to the
+discriminator's *input*, while the discriminator's own weights stay untouched.
+With the chapter's API that is::
+
+    p = discriminator.forward(generator.forward(z))
+    dLdFake = discriminator.backward(loss.gradient(p, ones), inputGradient=True)
+    generator.backward(dLdFake)
+    generator.update()        # and *not* discriminator.update()
+
+Backpropagating through a network without calling its ``update`` leaves its
+weights as they were (its ``dW``, ``db`` are simply overwritten next time):
+that is the whole of "freezing" a network here.
+
+>>> import numpy as np
+>>> from activations import LeakyReLU, Sigmoid, Tanh
+>>> from layers import Dense
+>>> from nn import MLP
+>>> generator, discriminator = MLP(), MLP()
+>>> generator.addLayer(Dense(2, 8, activation=LeakyReLU(0.2), seed=0))
+>>> generator.addLayer(Dense(8, 3, activation=Tanh(), seed=1))
+>>> discriminator.addLayer(Dense(3, 8, activation=LeakyReLU(0.2), seed=2))
+>>> discriminator.addLayer(Dense(8, 1, activation=Sigmoid(), seed=3))
+>>> gan = GAN(generator, discriminator, latentDim=2, seed=0)
+>>> gan.sample(5).shape
+(5, 3)
+
+The module also holds :func:`mnistScore`, the Inception Score computed with an
+MNIST classifier, to tell how recognisable and how varied generated digits are.
+"""
+
+import json
+
+import numpy as np
+
+import nn
+import training
+from activations import Sigmoid
+from checks import checkInteger, checkNumber
+from loss import CrossEntropy
+
+_FORMAT = 1   # version of the GAN's own part of the archive written by save()
+METRICS = ("discriminator_loss", "generator_loss")
+
+
+class GAN:
+    """A generator and a discriminator trained against each other.
+
+    Parameters
+    ----------
+    generator : MLP
+        Maps noise ``(n, latentDim)`` to samples ``(n, features)``; a Tanh
+        output suits data scaled to ``[-1, 1]``.
+    discriminator : MLP
+        Maps samples ``(n, features)`` to ``(n, 1)``, the probability that each
+        is real: its last activation must be a Sigmoid.
+    latentDim : int
+        Width of the noise, the generator's ``inputDim``.
+    realLabel : float in (0.5, 1], default 1.0
+        Target for real samples when training the discriminator. ``0.9`` is
+        *one-sided label smoothing* (Salimans et al., 2016): a discriminator
+        that is never asked for full certainty saturates less, and the
+        generator keeps receiving gradients. Generated samples are always
+        labelled 0, and the generator always aims at 1.
+    seed : int or None
+        Seed for the noise (reproducible training and sampling when given).
+
+    Attributes
+    ----------
+    generator, discriminator : MLP
+    loss : CrossEntropy
+        The chapter's binary cross entropy, used by both players.
+    stop_training : bool
+        Set it to True from a callback to stop ``train`` after the epoch.
+    """
+
+    def __init__(self, generator, discriminator, latentDim, realLabel=1.0, seed=None):
+        for name, network in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(network, nn.MLP):
+                raise TypeError(f"GAN: {name} must be an MLP, got {type(network).__name__}")
+            if not network.layers:
+                raise ValueError(f"GAN: the {name} has no layers; add some with addLayer(Dense(...))")
+        if generator is discriminator:
+            raise ValueError("GAN: generator and discriminator must be two different MLPs")
+        latentDim = checkInteger("GAN", "latentDim", latentDim)
+        if latentDim != generator.inputDim:
+            raise ValueError(f"GAN: latentDim={latentDim} but the generator's inputDim is {generator.inputDim}; "
+                             f"they must be equal")
+        if generator.outputDim != discriminator.inputDim:
+            raise ValueError(f"GAN: the generator's outputDim={generator.outputDim} must equal the "
+                             f"discriminator's inputDim={discriminator.inputDim}")
+        if discriminator.outputDim != 1 or not isinstance(discriminator.layers[-1].activation, Sigmoid):
+            raise ValueError(f"GAN: the discriminator must end in one Sigmoid output (a probability), got "
+                             f"outputDim={discriminator.outputDim} with {discriminator.layers[-1].activation!r}")
+        if generator.dtype != discriminator.dtype:
+            raise ValueError(f"GAN: the generator's dtype {generator.dtype} differs from the "
+                             f"discriminator's {discriminator.dtype}; build both with the same dtype")
+        realLabel = checkNumber("GAN", "realLabel", realLabel, 0.5)
+        if not 0.5 < realLabel <= 1:
+            raise ValueError(f"GAN: realLabel must be in (0.5, 1], got {realLabel!r}")
+        self.generator, self.discriminator = generator, discriminator
+        self.latentDim, self.realLabel, self.seed = int(latentDim), float(realLabel), seed
+        self.loss = CrossEntropy()
+        self.stop_training = False
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def dtype(self):
+        return self.generator.dtype
+
+    # ------------------------------------------------------------ sampling
+    def noise(self, n):
+        """Standard normal noise ``(n, latentDim)``, the generator's input."""
+        n = checkInteger("GAN", "the number of samples n", n)
+        return self._rng.standard_normal((n, self.latentDim)).astype(self.dtype)
+
+    def generate(self, z):
+        """The generator's samples ``(n, features)`` for the noise ``z (n, latentDim)``; trains nothing."""
+        return self.generator.predict(z)
+
+    def sample(self, n):
+        """``n`` new samples ``(n, features)`` from fresh noise."""
+        return self.generate(self.noise(n))
+
+    # ------------------------------------------------------------ training
+    def discriminatorBackward(self, real, z):
+        """Fill the discriminator's gradients for one batch; return its loss.
+
+        Parameters
+        ----------
+        real : ndarray (n, features)
+            Real samples, labelled ``realLabel``.
+        z : ndarray (m, latentDim)
+            Noise for ``m`` generated samples, labelled 0.
+
+        The loss is the mean over all ``n + m`` samples, i.e. for ``m = n``
+        the mean of the losses on the real and on the generated half.
+        Nothing's weights change; the generator is only run forward.
+        """
+        real = np.asarray(real, dtype=self.dtype)
+        both = np.concatenate([real, self.generate(z)])
+        labels = np.zeros((len(both), 1), dtype=self.dtype)
+        labels[:len(real)] = self.realLabel
+        p = self.discriminator.forward(both)
+        self.discriminator.backward(self.loss.gradient(p, labels))
+        return self.loss(p, labels)
+
+    def generatorBackward(self, z):
+        """Fill the generator's gradients for the noise ``z (n, latentDim)``; return its loss.
+
+        The loss is ``CrossEntropy(D(G(z)), 1)``: small when the discriminator
+        takes the generated samples for real. Its gradient flows back through
+        the discriminator to its input and on into the generator. The
+        discriminator's ``dW``, ``db`` are overwritten on the way but its
+        weights are not touched: only ``generator.update()`` should follow.
+        """
+        fake = self.generator.forward(z)
+        p = self.discriminator.forward(fake)
+        ones = np.ones_like(p)
+        dLdFake = self.discriminator.backward(self.loss.gradient(p, ones), inputGradient=True)
+        self.generator.backward(dLdFake)
+        return self.loss(p, ones)
+
+    def trainStep(self, real):
+        """One round of the game on a mini-batch ``real (n, features)``; return both losses.
+
+        First the discriminator takes a step on ``real`` and ``n`` generated
+        samples, then the generator takes a step on ``n`` fresh ones, judged by
+        the discriminator it has just updated.
+        """
+        n = len(real)
+        discriminatorLoss = self.discriminatorBackward(real, self.noise(n))
+        self.discriminator.update()
+        generatorLoss = self.generatorBackward(self.noise(n))
+        self.generator.update()
+        return {"discriminator_loss": discriminatorLoss, "generator_loss": generatorLoss}
+
+    def train(self, dataset, epochs, callbacks=None, tensorboard=False, verbose=True):
+        """Train both networks on the real samples of ``dataset``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Iterating it yields ``(x, y)`` mini-batches; only ``x``, the real
+            samples ``(n, features)``, is used. Scale it to the generator's
+            output range (``[-1, 1]`` for a Tanh).
+        epochs : int
+            Passes over the training set.
+        callbacks : dict or list, optional
+            As for ``MLP.train`` (see :mod:`callbacks`); they receive this GAN
+            as the model, and the epoch logs hold both losses.
+        tensorboard : bool, default False
+            Also write both losses for TensorBoard under ``runs/``.
+        verbose : bool, default True
+            Print one line per epoch, and a progress bar on a terminal.
+
+        Returns
+        -------
+        dict with ``"discriminator_loss"`` and ``"generator_loss"``: one float
+        per finished epoch, the mean over the epoch's batches.
+
+        Raises
+        ------
+        FloatingPointError
+            When a loss becomes NaN or infinite; both networks are restored
+            to their weights from before the last finite step.
+
+        Ctrl-C stops training and returns the history of the finished
+        epochs; calling ``train`` again continues where it stopped.
+        """
+        checkInteger("GAN.train", "epochs", epochs)
+        width = getattr(dataset, "x_train", None)
+        if width is None:
+            raise TypeError(f"GAN.train: dataset must be a Dataset (with x_train), got {dataset!r}")
+        if width.ndim != 2 or width.shape[1] != self.discriminator.inputDim:
+            raise ValueError(f"GAN.train: dataset.x_train has shape {width.shape}, but the discriminator "
+                             f"needs {self.discriminator.inputDim} columns")
+        return training.loop(self, dataset, lambda x, y: self.trainStep(x), epochs, list(METRICS),
+                             callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
+
+    # ------------------------------------- what training.loop needs of a model
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair: the generator's, then the discriminator's."""
+        return self.generator.parameters() + self.discriminator.parameters()
+
+    def getWeights(self):
+        """Copies of every parameter array: the generator's, then the discriminator's."""
+        return self.generator.getWeights() + self.discriminator.getWeights()
+
+    def setWeights(self, weights):
+        """Copy ``weights`` (as returned by ``getWeights``) back into both networks."""
+        count = len(self.generator.getWeights())
+        expected = count + len(self.discriminator.getWeights())
+        if len(weights) != expected:
+            raise ValueError(f"GAN.setWeights: expected {expected} arrays ({count} for the generator), "
+                             f"got {len(weights)}")
+        self.generator.setWeights(weights[:count])
+        self.discriminator.setWeights(weights[count:])
+
+    # --------------------------------------------------------- persistence
+    def save(self, path):
+        """Write both networks (architecture, weights, optimizer state) to one ``.npz`` file.
+
+        Each network is stored under its own prefix (``generator.``,
+        ``discriminator.``) next to a small JSON record of the GAN's own
+        settings; no pickle. Written atomically; returns the path (``.npz``
+        appended when missing). The noise generator's state is not saved.
+        """
+        settings = {"format": _FORMAT, "latentDim": self.latentDim, "realLabel": self.realLabel}
+        arrays = {"gan": np.array(json.dumps(settings))}
+        arrays.update(self.generator.toArrays(prefix="generator."))
+        arrays.update(self.discriminator.toArrays(prefix="discriminator."))
+        return nn.writeArchive(path, arrays)
+
+    @classmethod
+    def load(cls, path, seed=None):
+        """Rebuild a GAN written by ``save``; ``ValueError`` naming the file and the part otherwise."""
+        arrays = nn.readArchive(path)
+        if "gan" not in arrays:
+            raise ValueError(f"GAN.load: {path} is not a GAN file: it has no 'gan' record "
+                             f"(found {sorted(arrays)[:5]})")
+        try:
+            settings = json.loads(str(arrays["gan"]))
+            if settings.get("format") != _FORMAT:
+                raise ValueError(f"format {settings.get('format')!r}, expected {_FORMAT}")
+            latentDim, realLabel = settings["latentDim"], settings["realLabel"]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"GAN.load: {path}: unreadable 'gan' record ({error})") from error
+        generator = nn.MLP.fromArrays(arrays, prefix="generator.", source=f"{path} (generator)")
+        discriminator = nn.MLP.fromArrays(arrays, prefix="discriminator.", source=f"{path} (discriminator)")
+        try:
+            return cls(generator, discriminator, latentDim, realLabel=realLabel, seed=seed)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"GAN.load: {path}: the parts do not fit together ({error})") from error
+
+    def __repr__(self):
+        return (f"GAN(latentDim={self.latentDim}, realLabel={self.realLabel}, "
+                f"generator={self.generator!r}, discriminator={self.discriminator!r})")
+
+
+def mnistScore(probabilities):
+    """The Inception Score with an MNIST classifier: ``exp(mean_x KL(p(y|x) || p(y)))``.
+
+    ``p(y|x)`` is the classifier's class distribution for one sample and
+    ``p(y)`` its mean over all samples. The score is high when every sample
+    is clearly one class (each ``p(y|x)`` is peaked) *and* the classes are
+    balanced (``p(y)`` is flat); for 10 classes it lies between 1 and 10.
+    Salimans et al. (2016) introduced it with an ImageNet classifier.
+
+    Parameters
+    ----------
+    probabilities : array_like (n, classes)
+        Rows of class probabilities, e.g. a Softmax classifier's outputs.
+
+    Returns
+    -------
+    float
+
+    >>> round(mnistScore(np.eye(10)), 6)                 # ten sure, different digits
+    10.0
+    >>> round(mnistScore(np.full((4, 10), 0.1)), 6)     # no digit recognised
+    1.0
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] == 0:
+        raise ValueError(f"mnistScore: expected probabilities of shape (n, classes), got shape {p.shape}")
+    sums = p.sum(axis=1)
+    if not np.all(np.isfinite(p)) or p.min() < 0 or not np.allclose(sums, 1, atol=1e-3):
+        raise ValueError(f"mnistScore: every row must be non-negative and sum to 1 (got row sums from "
+                         f"{sums.min():.4g} to {sums.max():.4g}, minimum {p.min():.4g})")
+    marginal = p.mean(axis=0)
+    # 0 ln 0 = 0: classes a sample surely is not add nothing (and p(y) > 0 wherever p(y|x) > 0).
+    safe = np.where(p > 0, p, 1.0)
+    divergence = np.sum(p * (np.log(safe) - np.log(np.where(p > 0, marginal, 1.0))), axis=1)
+    return float(np.exp(divergence.mean()))
+
+
+def classShares(probabilities):
+    """Share of the samples whose most probable class is each class, ``(classes,)``; shows mode collapse."""
+    p = np.asarray(probabilities)
+    if p.ndim != 2 or p.shape[0] == 0:
+        raise ValueError(f"classShares: expected probabilities of shape (n, classes), got shape {p.shape}")
+    return np.bincount(p.argmax(axis=1), minlength=p.shape[1]) / p.shape[0]
