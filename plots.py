@@ -473,7 +473,8 @@ def _imageShape(width):
     return side, side
 
 
-def plotImages(images, labels=None, rows=None, valueRange=(0.0, 1.0), cmap="gray", figsize=None, save=None):
+def plotImages(images, labels=None, rows=None, save=None, valueRange=(0.0, 1.0), cmap="gray", title=None,
+               figsize=None):
     """A grid of grey-scale images with optional captions.
 
     Parameters
@@ -485,6 +486,7 @@ def plotImages(images, labels=None, rows=None, valueRange=(0.0, 1.0), cmap="gray
         A one-hot array is captioned with each row's class index.
     rows : int, optional
         Rows of the grid; default about square (``ceil(sqrt(n))`` columns).
+    save : str or path, optional
     valueRange : (float, float), default (0, 1)
         The values drawn black and white. Pass ``(-1, 1)`` for the output of
         a Tanh layer (GAN generators). This is explicit, not guessed from
@@ -493,9 +495,10 @@ def plotImages(images, labels=None, rows=None, valueRange=(0.0, 1.0), cmap="gray
         range outside raise ``ValueError`` (pixels in 0-255, or [-1, 1]
         drawn with the default range, would otherwise show a blank grid).
     cmap : str, default "gray"
+    title : str, optional
+        A title above the grid.
     figsize : (float, float), optional
         Default 1.2 inches per image.
-    save : str or path, optional
 
     Returns
     -------
@@ -527,7 +530,8 @@ def plotImages(images, labels=None, rows=None, valueRange=(0.0, 1.0), cmap="gray
     else:
         columns = math.ceil(count / rows)
     captionHeight = 0.0 if labels is None else 0.25 * max(str(label).count("\n") + 1 for label in labels)
-    figure, axes = _figure(figsize or (1.2 * columns, (1.2 + captionHeight) * rows), rows, columns)
+    titleHeight = 0.0 if title is None else 0.3
+    figure, axes = _figure(figsize or (1.2 * columns, (1.2 + captionHeight) * rows + titleHeight), rows, columns)
     for index, ax in enumerate(axes.ravel()):
         if index >= count:
             figure.delaxes(ax)
@@ -537,6 +541,8 @@ def plotImages(images, labels=None, rows=None, valueRange=(0.0, 1.0), cmap="gray
         ax.set_yticks([])
         if labels is not None:
             ax.set_title(str(labels[index]), fontsize=8)
+    if title is not None:
+        figure.suptitle(title)
     return _finish(figure, save)
 
 
@@ -664,14 +670,16 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
         axes[0, 0].axis("off")
         return _finish(figure, save)
     confidence = probabilities[wrong, predicted[wrong]]
-    wrong = wrong[np.argsort(-confidence, kind="stable")][:count]
+    total, wrong = len(wrong), wrong[np.argsort(-confidence, kind="stable")][:count]
     # Whole percents rounded down: a 99.6% mistake must not read "100%".
     captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({math.floor(100 * probabilities[i, predicted[i]])}%)"
                 for i in wrong]
-    return plotImages(np.asarray(x)[wrong], labels=captions, valueRange=valueRange, figsize=figsize, save=save)
+    title = f"{len(wrong)} of {total} mistakes on {len(truth)} samples, surest first"
+    return plotImages(np.asarray(x)[wrong], labels=captions, save=save, valueRange=valueRange, title=title,
+                      figsize=figsize)
 
 
-def plotDecisionBoundary(model, x, y, resolution=200, classNames=None, figsize=(5, 4.5), save=None):
+def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None, figsize=(5, 4.5)):
     """The class the model predicts at every point of the plane, with the data on top.
 
     Parameters
@@ -680,12 +688,12 @@ def plotDecisionBoundary(model, x, y, resolution=200, classNames=None, figsize=(
         With one output, class 1 is ``output > 0.5``; with several, the arg-max.
     x : array_like (n, 2)
     y : array_like, one-hot (n, classes) or integer labels (n,)
+    save : str or path, optional
     resolution : int, default 200
         Grid points along each axis; the grid covers the data plus 10% margins.
     classNames : sequence of str, optional
         Legend entries; default ``class 0``, ``class 1``, ...
     figsize : (float, float), default (5, 4.5)
-    save : str or path, optional
 
     Returns
     -------

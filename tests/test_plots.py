@@ -258,6 +258,13 @@ def test_images_grid_shows_each_image_with_its_caption():
         assert ax.images[0].get_clim() == (0.0, 1.0)
 
 
+def test_images_keep_the_signature_other_examples_call_positionally(tmp_path):
+    figure = plots.plotImages(np.zeros((3, 4)), ["a", "b", "c"], 1, tmp_path / "grid.png", title="three")
+    assert figure._suptitle.get_text() == "three" and len(figure.axes) == 3
+    # 3 x 1.2 inches wide; 1.2 inches per image + 0.25 per caption line + 0.3 for the title high.
+    assert pngSize(tmp_path / "grid.png") == (360, 175)
+
+
 def test_images_accept_one_hot_labels_shaped_images_and_a_tanh_range():
     images = np.linspace(-1, 1, 2 * 5 * 3).reshape(2, 5, 3)
     figure = plots.plotImages(images, labels=np.eye(3)[[2, 0]], valueRange=(-1, 1))
@@ -320,6 +327,7 @@ def test_mistakes_show_the_wrong_images_surest_first_with_true_and_predicted_lab
     y = np.eye(4)[[0, 3, 1, 3]]
     figure = plots.plotMistakes(model, x, y)
     assert [ax.get_title() for ax in figure.axes] == ["true 1\npred 2 (90%)", "true 3\npred 1 (60%)"]
+    assert figure._suptitle.get_text() == "2 of 2 mistakes on 4 samples, surest first"
     np.testing.assert_array_equal(figure.axes[0].images[0].get_array(), x[2].reshape(2, 2))
     assert len(plots.plotMistakes(model, x, y, count=1).axes) == 1
     # 0.996 is not a certainty: rounded down, never shown as 100%.
