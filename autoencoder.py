@@ -50,7 +50,8 @@ class Noise:
 
     Every call draws fresh noise from the object's own random generator, so
     a seed makes a whole training run reproducible. The result is clipped to
-    ``bounds``, the range of the data (pixels stay in ``[0, 1]``).
+    ``bounds``, the range of the data (pixels stay in ``[0, 1]``). A new kind
+    of noise subclasses ``Noise`` and implements ``corrupt(x, rng)``.
 
     Parameters
     ----------
@@ -79,13 +80,13 @@ class Noise:
         x = np.asarray(x)
         if x.dtype not in (np.float32, np.float64):   # the dtypes NumPy's generators draw in
             x = x.astype(np.float64)
-        noisy = self._corrupt(x, rng)
+        noisy = self.corrupt(x, rng)
         if self.bounds is not None:
             np.clip(noisy, self.bounds[0], self.bounds[1], out=noisy)
         return noisy
 
-    def _corrupt(self, x, rng):
-        """Return a new array: ``x`` with noise drawn from ``rng``."""
+    def corrupt(self, x, rng):
+        """Return a new array: ``x`` with noise drawn from ``rng``; what a new kind of noise implements."""
         raise NotImplementedError
 
     def config(self):
@@ -111,7 +112,7 @@ class GaussianNoise(Noise):
         self.std = _fraction(self, "std", std, high=math.inf)
         super().__init__(bounds, seed)
 
-    def _corrupt(self, x, rng):
+    def corrupt(self, x, rng):
         noisy = rng.standard_normal(x.shape, dtype=x.dtype)
         noisy *= self.std
         noisy += x
@@ -139,7 +140,7 @@ class SaltAndPepper(Noise):
             raise ValueError("SaltAndPepper: bounds cannot be None: salt and pepper are its high and low ends")
         super().__init__(bounds, seed)
 
-    def _corrupt(self, x, rng):
+    def corrupt(self, x, rng):
         # One uniform draw per input decides both whether and how it is hit.
         draw = rng.random(x.shape, dtype=x.dtype)
         noisy = x.copy()
@@ -165,7 +166,7 @@ class Masking(Noise):
         self.fraction = _fraction(self, "fraction", fraction)
         super().__init__(bounds, seed)
 
-    def _corrupt(self, x, rng):
+    def corrupt(self, x, rng):
         return np.where(rng.random(x.shape, dtype=x.dtype) < self.fraction, x.dtype.type(0), x)
 
     def config(self):
@@ -408,6 +409,9 @@ class Autoencoder:
         """
         noise = None
         if self.noise is not None:
+            if type(self.noise) not in NOISES.values():
+                raise TypeError(f"Autoencoder.save: cannot save a noise of type {type(self.noise).__name__}; "
+                                f"load knows {', '.join(NOISES)} only")
             noise = {"name": type(self.noise).__name__, "config": self.noise.config(),
                      "state": self.noise.rng.bit_generator.state}
         arrays = {"autoencoder": np.array(json.dumps({"format": _FORMAT, "noise": noise}))}

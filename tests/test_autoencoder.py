@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from activations import Identity, ReLU, Sigmoid, Tanh
-from autoencoder import Autoencoder, GaussianNoise, Masking, SaltAndPepper, psnr
+from autoencoder import Autoencoder, GaussianNoise, Masking, Noise, SaltAndPepper, psnr
 from callbacks import EarlyStopping
 from conftest import ROOT
 from dataset import Dataset
@@ -335,6 +335,18 @@ def test_save_and_load_predict_alike_and_resume_training_exactly(tmp_path):
         model.train(imageData(seed=9), MSE(), epochs=2, verbose=False)
     for a, b in zip(original.getWeights(), loaded.getWeights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_save_refuses_a_noise_that_load_could_not_rebuild(tmp_path):
+    class Inverted(Noise):
+        def corrupt(self, x, rng):
+            return 1 - x
+
+    autoencoder = smallAutoencoder(Inverted())
+    np.testing.assert_array_equal(autoencoder.noise(np.zeros((2, 16))), 1.0)
+    with pytest.raises(TypeError, match="cannot save a noise of type Inverted; load knows GaussianNoise, Salt"):
+        autoencoder.save(tmp_path / "inverted.npz")
+    assert not os.path.exists(tmp_path / "inverted.npz")
 
 
 def test_save_and_load_without_noise(tmp_path):
