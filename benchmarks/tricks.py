@@ -1,0 +1,110 @@
+"""Does each speed trick in the core earn its place? Time the chapter's classifier with each one undone.
+
+The core keeps a trick that makes the code harder to read only when it saves
+5% or more. This script trains one model per variant, the variants taking
+turns epoch by epoch in one process (so that a noisy neighbour slows them
+alike), and prints each variant's median seconds per epoch against the core
+as it is:
+
+- ``no subnormal flush``: Adam never sets first moments below float32's
+  smallest normal number to zero (``optimizer._flushSubnormals``);
+- ``first layer's input gradient``: ``MLP.backward`` also computes ``dL/dx``
+  for the network's input, which training never uses;
+- ``predict in one block``: ``MLP.predict`` (and so the test metrics) works
+  on all rows at once instead of blocks of 2048 (timed on the test set).
+
+    DEEPBASICS_DATA_DIR=../shared/data python benchmarks/tricks.py --epochs 6
+"""
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import layers  # noqa: E402
+import nn  # noqa: E402
+import optimizer  # noqa: E402
+from activations import ReLU, Softmax  # noqa: E402
+from dataset import Dataset  # noqa: E402
+from loss import CrossEntropy  # noqa: E402
+
+
+@contextlib.contextmanager
+def patched(module, name, value):
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def alwaysInputGradient():
+    backward = layers.Dense.backward
+    return patched(layers.Dense, "backward", lambda self, gradient, inputGradient=True: backward(self, gradient, True))
+
+
+VARIANTS = {
+    "as is": contextlib.nullcontext,
+    "no subnormal flush": lambda: patched(optimizer, "_flushSubnormals", lambda array: None),
+    "first layer's input gradient": alwaysInputGradient,
+}
+
+
+def classifier():
+    model = nn.MLP()
+    adam = optimizer.Adam(learningRate=0.001)
+    model.addLayer(layers.Dense(784, 100, activation=ReLU(), optimizer=adam, seed=0))
+    model.addLayer(layers.Dense(100, 50, activation=ReLU(), optimizer=adam, seed=1))
+    model.addLayer(layers.Dense(50, 10, activation=Softmax(), optimizer=adam, seed=2))
+    return model
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=6, help="epochs per variant (default 6)")
+    parser.add_argument("--train-size", type=int, default=60000, help="training samples (default 60000)")
+    arguments = parser.parse_args(argv)
+    data = {name: Dataset(name="mnist", train_size=arguments.train_size, test_size=10000, batch_size=50, seed=0)
+            for name in VARIANTS}
+    models = {name: classifier() for name in VARIANTS}
+    times = {name: [] for name in VARIANTS}
+    for epoch in range(arguments.epochs):
+        for name in (list(VARIANTS) if epoch % 2 == 0 else list(reversed(VARIANTS))):
+            with VARIANTS[name]():
+                start = time.perf_counter()
+                models[name].train(data[name], loss=CrossEntropy(), epochs=1, verbose=False)
+                times[name].append(time.perf_counter() - start)
+    print(f"Seconds per training epoch, median of epochs 2 to {arguments.epochs} "
+          f"(the first epoch has no subnormal numbers yet):")
+    base = statistics.median(times["as is"][1:])
+    for name, seconds in times.items():
+        median = statistics.median(seconds[1:])
+        print(f"  {name:<30} {median:.3f} s  ({median / base:.2f}x the core as is)")
+
+    model, x = models["as is"], data["as is"].x_test
+    predictTimes = {"blocks of 2048": [], "predict in one block": []}
+    for _ in range(7):
+        for name in predictTimes:
+            with patched(nn, "_BLOCK", 2048 if name == "blocks of 2048" else len(x)):
+                start = time.perf_counter()
+                model.predict(x)
+                predictTimes[name].append(time.perf_counter() - start)
+    base = statistics.median(predictTimes["blocks of 2048"])
+    print("Predicting the 10,000 test images, median of 7:")
+    for name, seconds in predictTimes.items():
+        print(f"  {name:<30} {statistics.median(seconds):.3f} s  ({statistics.median(seconds) / base:.2f}x)")
+    tiny = np.finfo(np.float32).tiny
+    subnormal = sum(int(np.count_nonzero((np.abs(state["m"]) < tiny) & (state["m"] != 0)))
+                    for layer in models["no subnormal flush"].layers for state in layer.optimizerState.values())
+    print(f"Subnormal first moments without the flush after {arguments.epochs} epochs: {subnormal:,} of 84,060")
+
+
+if __name__ == "__main__":
+    main()
