@@ -211,7 +211,8 @@ class LivePlot(Callback):
         File rewritten after every epoch. Default: none in a notebook,
         ``"training.png"`` (in the current folder) elsewhere.
     monitor, earlyStopping :
-        Passed to :func:`plotHistory`.
+        Passed to :func:`plotHistory`. The epoch EarlyStopping restores is
+        marked once it is known: when it stops training, or at the end.
     every : int, default 1
         Redraw every ``every`` epochs (and always after the last one). A
         redraw written to a PNG takes about half a second (Intel Xeon, 2
@@ -242,7 +243,8 @@ class LivePlot(Callback):
         self.history, self.figure, self._display, self._drawnEpochs = {}, None, None, 0
 
     def on_train_begin(self, model):
-        self.history, self._drawnEpochs = {}, 0
+        # A new run gets a new figure (under the cell that called train, in a notebook).
+        self.history, self._drawnEpochs, self._display = {}, 0, None
 
     def on_epoch_end(self, model, epoch, logs):
         for name, value in logs.items():
@@ -252,13 +254,17 @@ class LivePlot(Callback):
 
     def on_train_end(self, model, history):
         epochs = max((len(values) for values in self.history.values()), default=0)
-        if epochs and epochs != self._drawnEpochs:
-            self.draw()
+        if epochs and (epochs != self._drawnEpochs or self.earlyStopping is not None):
+            self.draw(final=True)
 
-    def draw(self):
+    def draw(self, final=False):
         """Draw the history so far, show it in the notebook and/or write ``save``."""
-        self.figure = plotHistory(self.history, monitor=self.monitor, earlyStopping=self.earlyStopping,
-                                  figsize=self.figsize, save=self.save)
+        stopper = self.earlyStopping
+        # Before the end, a best epoch is not "restored" unless the callback has stopped training.
+        known = stopper if stopper is not None and (final or stopper.stoppedEpoch is not None) else None
+        monitor = self.monitor if self.monitor is not None or stopper is None else stopper.monitor
+        self.figure = plotHistory(self.history, monitor=monitor, earlyStopping=known, figsize=self.figsize,
+                                  save=self.save)
         self._drawnEpochs = max(len(values) for values in self.history.values())
         if self.notebook:
             from IPython.display import display

@@ -423,6 +423,23 @@ def test_live_plot_rewrites_the_png_after_every_epoch(tmp_path):
     assert pngSize(path) == (400, 200)
 
 
+def test_live_plot_marks_the_restored_epoch_only_once_early_stopping_has_restored_it(tmp_path):
+    model = classifierOf(np.eye(2), np.zeros(2))
+    stopper = EarlyStopping(monitor="test_loss", patience=5)
+    live = plots.LivePlot(save=tmp_path / "live.png", earlyStopping=stopper, figsize=(4, 2))
+    marks = []
+    for callback in (stopper, live):
+        callback.on_train_begin(model)
+    for epoch, value in enumerate([0.5, 0.4, 0.45]):
+        for callback in (stopper, live):
+            callback.on_epoch_end(model, epoch, {"test_loss": value})
+        marks.append(verticalMarks(live.figure.axes[0]))
+    for callback in (stopper, live):
+        callback.on_train_end(model, {})
+    assert marks[-1] == {"best test_loss (epoch 2)": 2}   # still training: nothing restored yet
+    assert verticalMarks(live.figure.axes[0]) == {"best test_loss, restored (epoch 2)": 2}
+
+
 def test_live_plot_replaces_the_figure_in_place_in_a_notebook(monkeypatch):
     shown = []
 
@@ -446,6 +463,8 @@ def test_live_plot_replaces_the_figure_in_place_in_a_notebook(monkeypatch):
     model.train(dataset, CrossEntropy(), epochs=3, callbacks=[live], verbose=False)
     assert [kind for kind, _ in shown] == ["display", "update", "update"]
     assert shown[-1][1] is live.figure
+    model.train(dataset, CrossEntropy(), epochs=1, callbacks=[live], verbose=False)
+    assert [kind for kind, _ in shown][3:] == ["display"]   # a new run, a new figure under its own cell
 
 
 def test_live_plot_outside_a_notebook_defaults_to_a_file_and_checks_every():
