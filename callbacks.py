@@ -38,6 +38,8 @@ import math
 import os
 import time
 
+from checks import checkInstance, checkInteger, checkNumber
+
 EVENTS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
@@ -114,10 +116,10 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor="test_loss", patience=3, min_delta=0.0, restore_best_weights=True):
-        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be a non-negative integer, got {patience!r}")
-        self.monitor, self.patience = monitor, patience
-        self.min_delta, self.restore_best_weights = float(min_delta), restore_best_weights
+        self.monitor = checkInstance("EarlyStopping", "monitor", monitor, str, "a metric name such as 'test_loss'")
+        self.patience = checkInteger("EarlyStopping", "patience", patience, low=0)
+        self.min_delta = checkNumber("EarlyStopping", "min_delta", min_delta, 0)
+        self.restore_best_weights = restore_best_weights
         self.mode = _mode(monitor)
         self.on_train_begin(None)
 

@@ -246,6 +246,17 @@ def test_early_stopping_restores_the_best_weights():
         np.testing.assert_array_equal(restored, best)
 
 
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"patience": 1.5}, TypeError, "EarlyStopping: patience must be an integer of at least 0, got float 1.5"),
+    ({"patience": -1}, ValueError, "EarlyStopping: patience must be an integer of at least 0, got -1"),
+    ({"min_delta": "0.1"}, TypeError, "EarlyStopping: min_delta must be a number, got str"),
+    ({"monitor": 3}, TypeError, "EarlyStopping: monitor must be a metric name"),
+])
+def test_early_stopping_checks_its_arguments(arguments, error, message):
+    with pytest.raises(error, match=message):
+        EarlyStopping(**arguments)
+
+
 def test_early_stopping_needs_its_metric():
     with pytest.raises(ValueError, match="monitor 'test_accuracy' is not in the epoch logs"):
         classifier().train(blobs(), loss=CrossEntropy(), epochs=2, verbose=False,
