@@ -478,3 +478,166 @@ def test_playground_learns_the_spiral_and_draws_the_boundary_as_it_bends(tmp_pat
     first, last = (np.asarray(Image.open(tmp_path / f"spiral-epoch-{epoch:03d}.png").convert("RGB"))
                    for epoch in (0, 30))
     assert first.shape == last.shape and (first != last).any()   # the boundary moved
+
+
+# ---------------------------------------------------------- your own digits
+def mnistDigits(folder, count=12):
+    data = Dataset(name="mnist", train_size=5000, test_size=200, data_dir=folder, seed=0)
+    return data, data.x_test[:count]
+
+
+def centreOfMass(image):
+    image = image.reshape(28, 28)
+    return (np.sum(image.sum(axis=1) * np.arange(28)) / image.sum(),
+            np.sum(image.sum(axis=0) * np.arange(28)) / image.sum())
+
+
+def drawAsPhoto(digit, path, ink=(20, 30, 90), paper=(250, 235, 190), size=230, at=(240, 40)):
+    """An MNIST digit drawn 8 times larger, off-centre, dark ink on coloured paper, as a JPEG or PNG."""
+    from PIL import Image
+    pixels = Image.fromarray((digit.reshape(28, 28) * 255).astype(np.uint8)).resize((size, size),
+                                                                                   Image.Resampling.BICUBIC)
+    canvas = Image.new("RGB", (520, 400), paper)
+    canvas.paste(Image.new("RGB", (size, size), ink), at, pixels)   # the digit's grey levels mix ink into paper
+    canvas.save(path)
+    return path
+
+
+def test_read_image_of_an_mnist_digit_gives_it_back(tmp_path, mnistDir):
+    Image = pytest.importorskip("PIL.Image")
+    _, digits = mnistDigits(mnistDir, count=5)
+    for index, digit in enumerate(digits):
+        path = tmp_path / f"{index}.png"
+        Image.fromarray((digit.reshape(28, 28) * 255).astype(np.uint8)).save(path)   # white on black, as MNIST
+        seen = dataset.readImage(path)
+        assert seen.shape == (784,) and seen.dtype == np.float32
+        assert seen.min() == 0 and seen.max() == 1
+        assert np.corrcoef(seen, digit)[0, 1] > 0.8
+
+
+def test_read_image_undoes_size_position_polarity_and_colour(tmp_path, mnistDir):
+    pytest.importorskip("PIL")
+    _, digits = mnistDigits(mnistDir, count=8)
+    for index, digit in enumerate(digits):
+        seen = dataset.readImage(drawAsPhoto(digit, tmp_path / f"{index}.jpg"))
+        assert np.corrcoef(seen, digit)[0, 1] > 0.7
+        # MNIST's recipe: a 20-pixel box, the centre of mass at (14, 14) to the nearest pixel.
+        rows, columns = np.flatnonzero(seen.reshape(28, 28).any(axis=1)), np.flatnonzero(seen.reshape(28, 28).any(axis=0))
+        assert max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1 == 20
+        assert np.allclose(centreOfMass(seen), 14, atol=0.5 + 1e-9)
+
+
+def test_a_tall_stroke_keeps_its_aspect_ratio(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    page = np.full((300, 200), 255, dtype=np.uint8)
+    page[50:250, 90:110] = 0                                   # a black bar, 200 tall and 20 wide: a "1"
+    Image.fromarray(page).save(tmp_path / "one.png")
+    seen = dataset.readImage(tmp_path / "one.png").reshape(28, 28)
+    rows, columns = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
+    assert len(rows) == 20 and len(columns) == 2
+    assert np.allclose(centreOfMass(seen), 14, atol=0.5)
+
+
+def test_ink_in_the_alpha_channel_of_a_transparent_drawing_is_read(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    drawing = np.zeros((100, 100, 4), dtype=np.uint8)           # fully transparent ...
+    drawing[20:80, 45:55] = [0, 0, 0, 255]                      # ... but for an opaque black stroke
+    Image.fromarray(drawing, "RGBA").save(tmp_path / "stroke.png")
+    seen = dataset.readImage(tmp_path / "stroke.png").reshape(28, 28)
+    assert seen.max() == 1 and len(np.flatnonzero(seen.any(axis=1))) == 20
+
+
+def test_a_blank_page_or_the_wrong_polarity_has_no_ink(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
+    with pytest.raises(ValueError, match=r"blank\.png shows no ink"):
+        dataset.readImage(tmp_path / "blank.png")
+    page = np.full((50, 50), 255, dtype=np.uint8)
+    page[10:40, 20:25] = 0
+    Image.fromarray(page).save(tmp_path / "dark-ink.png")
+    with pytest.raises(ValueError, match="should invert be changed"):
+        dataset.readImage(tmp_path / "dark-ink.png", invert=False)
+
+
+def test_a_file_that_is_not_an_image_is_named(tmp_path):
+    pytest.importorskip("PIL")
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(ValueError, match=r"notes\.png is not an image Pillow can read"):
+        dataset.readImage(tmp_path / "notes.png")
+    with pytest.raises(FileNotFoundError):
+        dataset.readImage(tmp_path / "missing.png")
+
+
+def test_without_pillow_read_image_names_the_install_command(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match=r'pip install "deepbasics\[image\]"'):
+        dataset.readImage("digit.png")
+
+
+@pytest.fixture(scope="module")
+def digitModel(tmp_path_factory):
+    """A small MNIST classifier (784-64-10), trained for a few seconds and saved."""
+    from conftest import dataDir
+    from activations import ReLU, Softmax
+    from layers import Dense
+    from loss import CrossEntropy
+    from nn import MLP
+    from optimizer import Adam
+
+    folder = dataDir()
+    if folder is None or not (folder / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    data, _ = mnistDigits(folder)
+    model = MLP()
+    optimizer = Adam(learningRate=0.002)
+    model.addLayer(Dense(784, 64, activation=ReLU(), optimizer=optimizer, seed=0))
+    model.addLayer(Dense(64, 10, activation=Softmax(), optimizer=optimizer, seed=1))
+    model.train(data, loss=CrossEntropy(), epochs=4, verbose=False)
+    path = tmp_path_factory.mktemp("model") / "mnist.npz"
+    model.save(path)
+    return model, path, folder
+
+
+@pytest.mark.slow
+def test_own_handwriting_is_classified_as_the_original_digit(tmp_path, digitModel):
+    pytest.importorskip("PIL")
+    model, _, folder = digitModel
+    _, digits = mnistDigits(folder, count=40)
+    original = model.predict(digits)
+    # Digits the model is sure of: for a borderline one, any change of pixels may flip the answer.
+    sure = np.flatnonzero(original.max(axis=1) > 0.9)[:12]
+    assert len(sure) >= 10
+    variants = [dict(), dict(ink=(200, 30, 30), paper=(255, 255, 255), size=120, at=(20, 260)),
+                dict(ink=(255, 255, 240), paper=(10, 40, 20), size=300, at=(100, 50))]   # light on dark
+    for index in sure:
+        for number, variant in enumerate(variants):
+            path = drawAsPhoto(digits[index], tmp_path / f"{index}-{number}.{'png' if number else 'jpg'}", **variant)
+            predicted = model.predict(dataset.readImage(path)).argmax()
+            assert predicted == original[index].argmax(), f"digit {index}, variant {variant}"
+
+
+@pytest.mark.slow
+def test_predict_image_prints_the_top_three(tmp_path, digitModel):
+    pytest.importorskip("PIL")
+    model, path, folder = digitModel
+    _, digits = mnistDigits(folder, count=1)
+    expected = int(model.predict(digits[0]).argmax())
+    image = drawAsPhoto(digits[0], tmp_path / "seven.jpg")
+    result = runExample("examples/predict_image.py", str(image), "--model", str(path), "--show",
+                        str(tmp_path / "seen.png"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = result.stdout.splitlines()[-1]
+    assert line.startswith(f"{image}: {expected} (")
+    assert line.count("%") == 3
+    probabilities = [float(part.split("(")[1].rstrip(")%")) for part in line.split(": ", 1)[1].split(", ")]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 100.1
+    from PIL import Image
+    assert Image.open(tmp_path / "seen.png").size == (280, 280)
+
+
+def test_predict_image_has_help():
+    result = runExample("examples/predict_image.py", "--help")
+    assert result.returncode == 0
+    for option in ("PATH", "--model", "--top", "--invert", "--show"):
+        assert option in result.stdout
