@@ -678,8 +678,9 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
     confidence = probabilities[wrong, predicted[wrong]]
     total, wrong = len(wrong), wrong[np.argsort(-confidence, kind="stable")][:count]
     # Whole percents rounded down: a 99.6% mistake must not read "100%".
-    captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({math.floor(100 * probabilities[i, predicted[i]])}%)"
-                for i in wrong]
+    percents = np.floor(100 * probabilities[wrong, predicted[wrong]]).astype(int)
+    captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({percent}%)"
+                for i, percent in zip(wrong, percents)]
     title = f"{len(wrong)} of {total} mistakes on {len(truth)} samples, surest first"
     return plotImages(np.asarray(x)[wrong], labels=captions, save=save, valueRange=valueRange, title=title,
                       figsize=figsize)

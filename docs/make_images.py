@@ -37,12 +37,13 @@ def parseArguments(argv=None):
     parser.add_argument("--train-size", type=int, default=60000, help="training samples (default 60000)")
     parser.add_argument("--data-dir", default=None, help="folder holding mnist/ (default $DEEPBASICS_DATA_DIR)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling (default 0)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "images"), help="folder for the PNGs (default docs/images)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "images"),
+                        help="folder for the PNGs (default docs/images)")
     return parser.parse_args(argv)
 
 
 def shrink(path, colors=64):
-    """Rewrite a PNG with a palette of ``colors`` colours (atomically): plots are flat colours, this loses nothing visible."""
+    """Rewrite a PNG with a palette of ``colors`` colours, atomically: plots are mostly flat colours."""
     from PIL import Image
 
     with Image.open(path) as image:
