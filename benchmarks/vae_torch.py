@@ -12,6 +12,10 @@ PyTorch is an optional peer: ``pip install torch``. Run from the project root:
 
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/vae_torch.py
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/vae_torch.py --epochs 5 --latent 20
+
+On a machine shared with other work, two threads that wait for each other can
+be several times slower than one: compare with ``--threads 1`` here and
+``OPENBLAS_NUM_THREADS=1`` for examples/vae.py.
 """
 
 import argparse
@@ -36,6 +40,8 @@ def parseArguments(argv=None):
     parser.add_argument("--learning-rate", type=float, default=0.001, help="Adam's step size (default 0.001)")
     parser.add_argument("--train-size", type=int, default=60000, help="training images (default 60000)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and noise (default 0)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads (default: PyTorch's own choice, one per core)")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding mnist/ (default $DEEPBASICS_DATA_DIR, then ~/.cache/deepbasics)")
     return parser.parse_args(argv)
@@ -49,6 +55,8 @@ def main(argv=None):
     except ImportError:
         sys.exit('This reference needs PyTorch: pip install torch')
     torch.manual_seed(arguments.seed)
+    if arguments.threads:
+        torch.set_num_threads(arguments.threads)
     data = Dataset(name="mnist", train_size=arguments.train_size, test_size=10000,
                    batch_size=arguments.batch_size, data_dir=arguments.data_dir)
     xTrain = torch.from_numpy(np.asarray(data.x_train, dtype=np.float32))

@@ -270,9 +270,12 @@ def test_ctrl_c_returns_the_finished_epochs_and_early_stopping_works():
     assert len(history["train_loss"]) == 1
     assert np.isfinite(vae.evaluate(x)["loss"])
 
-    stopper = EarlyStopping(monitor="test_loss", patience=0, min_delta=1e9)
+    # No later epoch can improve by 1e9 nats: stop after the second, back to the first one's weights.
+    stopper = EarlyStopping(monitor="test_loss", patience=1, min_delta=1e9)
     history = vae.train(data, epochs=5, metrics=["test_loss"], callbacks=[stopper], verbose=False)
-    assert len(history["test_loss"]) == 1 and stopper.stoppedEpoch == 0
+    assert len(history["test_loss"]) == 2 and (stopper.bestEpoch, stopper.stoppedEpoch) == (0, 1)
+    for best, now in zip(stopper.bestWeights, vae.getWeights()):
+        np.testing.assert_array_equal(best, now)
 
 
 # --------------------------------------------------------------- persistence
