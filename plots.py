@@ -369,8 +369,9 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
 
     for index, layer in enumerate(layers):
         inputs, outputs = columns[index][0], columns[index + 1][0]
-        segments = [((index * spacing + radius, positions[index][i]), ((index + 1) * spacing - radius,
-                                                                        positions[index + 1][j]))
+        left, right = index * spacing + radius, (index + 1) * spacing - radius
+        # One segment per drawn weight W[j, i], in the order of W's rows.
+        segments = [((left, positions[index][i]), (right, positions[index + 1][j]))
                     for j in range(len(outputs)) for i in range(len(inputs))]
         lines = LineCollection(segments, zorder=1)
         if weights:
