@@ -302,30 +302,28 @@ def test_load_refuses_a_file_that_is_not_a_gan(tmp_path):
         GAN.load(path)
 
 
-def test_load_refuses_a_broken_gan_record_and_pickles(tmp_path):
-    path = smallGAN().save(tmp_path / "gan.npz")
-    with np.load(path) as archive:
+def savedWithRecord(tmp_path, name, record):
+    """A saved small GAN's file, rewritten with ``record`` as its 'gan' entry; returns the new path."""
+    with np.load(smallGAN().save(tmp_path / "gan.npz")) as archive:
         arrays = dict(archive)
-    arrays["gan"] = np.array('{"format": 99}')
-    broken = tmp_path / "broken.npz"
-    np.savez(broken, **arrays)
+    arrays["gan"] = record
+    np.savez(tmp_path / name, **arrays)
+    return tmp_path / name
+
+
+def test_load_refuses_a_broken_gan_record_and_pickles(tmp_path):
+    broken = savedWithRecord(tmp_path, "broken.npz", np.array('{"format": 99}'))
     with pytest.raises(ValueError, match=f"{re.escape(str(broken))}: unreadable 'gan' record .*format 99"):
         GAN.load(broken)
-    arrays["gan"] = np.array([{"latentDim": 3}], dtype=object)
-    pickled = tmp_path / "pickled.npz"
-    np.savez(pickled, **arrays)
+    pickled = savedWithRecord(tmp_path, "pickled.npz", np.array([{"latentDim": 3}], dtype=object))
     with pytest.raises(ValueError, match="pickle"):
         GAN.load(pickled)
 
 
 def test_load_refuses_parts_that_do_not_fit(tmp_path):
-    path = smallGAN().save(tmp_path / "gan.npz")
-    with np.load(path) as archive:
-        arrays = dict(archive)
-    arrays["gan"] = np.array('{"format": 1, "latentDim": 8, "realLabel": 1.0}')
-    np.savez(tmp_path / "misfit.npz", **arrays)
+    misfit = savedWithRecord(tmp_path, "misfit.npz", np.array('{"format": 1, "latentDim": 8, "realLabel": 1.0}'))
     with pytest.raises(ValueError, match="parts do not fit together.*latentDim=8"):
-        GAN.load(tmp_path / "misfit.npz")
+        GAN.load(misfit)
 
 
 # -------------------------------------------------------------------- score
@@ -403,3 +401,11 @@ def test_pytorch_reference_trains_and_prints_the_score(smallClassifier):
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"^MNIST score \(PyTorch\): generated \d+\.\d, real test digits \d+\.\d$", result.stdout,
                      re.MULTILINE)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gan
+    failures, tried = doctest.testmod(gan, verbose=False)
+    assert failures == 0 and tried >= 8
