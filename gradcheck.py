@@ -405,9 +405,9 @@ class _Checker:
 def _describe(target):
     """A short name for the report's title: a network's repr lists every optimizer setting."""
     if hasattr(target, "layers") and target.layers:
-        sizes = "-".join(str(size) for size in [target.layers[0].inputDim] + [l.outputDim for l in target.layers])
+        sizes = [target.layers[0].inputDim] + [layer.outputDim for layer in target.layers]
         names = ", ".join(type(layer.activation).__name__ for layer in target.layers)
-        return f"{type(target).__name__} {sizes} ({names})"
+        return f"{type(target).__name__} {'-'.join(map(str, sizes))} ({names})"
     if hasattr(target, "inputDim") and hasattr(target, "activation"):
         return f"{type(target).__name__}({target.inputDim} -> {target.outputDim}, {target.activation!r})"
     return repr(target)

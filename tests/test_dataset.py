@@ -481,9 +481,14 @@ def test_playground_learns_the_spiral_and_draws_the_boundary_as_it_bends(tmp_pat
 
 
 # ---------------------------------------------------------- your own digits
-def mnistDigits(folder, count=12):
-    data = Dataset(name="mnist", train_size=5000, test_size=200, data_dir=folder, seed=0)
-    return data, data.x_test[:count]
+@pytest.fixture(scope="module")
+def smallMnist():
+    """5,000 training and 200 test digits, read once for the tests below."""
+    from conftest import dataDir
+    folder = dataDir()
+    if folder is None or not (folder / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    return Dataset(name="mnist", train_size=5000, test_size=200, data_dir=folder, seed=0)
 
 
 def centreOfMass(image):
@@ -503,9 +508,9 @@ def drawAsPhoto(digit, path, ink=(20, 30, 90), paper=(250, 235, 190), size=230, 
     return path
 
 
-def test_read_image_of_an_mnist_digit_gives_it_back(tmp_path, mnistDir):
+def test_read_image_of_an_mnist_digit_gives_it_back(tmp_path, smallMnist):
     Image = pytest.importorskip("PIL.Image")
-    _, digits = mnistDigits(mnistDir, count=5)
+    digits = smallMnist.x_test[:5]
     for index, digit in enumerate(digits):
         path = tmp_path / f"{index}.png"
         Image.fromarray((digit.reshape(28, 28) * 255).astype(np.uint8)).save(path)   # white on black, as MNIST
@@ -515,9 +520,9 @@ def test_read_image_of_an_mnist_digit_gives_it_back(tmp_path, mnistDir):
         assert np.corrcoef(seen, digit)[0, 1] > 0.8
 
 
-def test_read_image_undoes_size_position_polarity_and_colour(tmp_path, mnistDir):
+def test_read_image_undoes_size_position_polarity_and_colour(tmp_path, smallMnist):
     pytest.importorskip("PIL")
-    _, digits = mnistDigits(mnistDir, count=8)
+    digits = smallMnist.x_test[:8]
     for index, digit in enumerate(digits):
         seen = dataset.readImage(drawAsPhoto(digit, tmp_path / f"{index}.jpg"))
         assert np.corrcoef(seen, digit)[0, 1] > 0.7
@@ -576,34 +581,29 @@ def test_without_pillow_read_image_names_the_install_command(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def digitModel(tmp_path_factory):
+def digitModel(tmp_path_factory, smallMnist):
     """A small MNIST classifier (784-64-10), trained for a few seconds and saved."""
-    from conftest import dataDir
     from activations import ReLU, Softmax
     from layers import Dense
     from loss import CrossEntropy
     from nn import MLP
     from optimizer import Adam
 
-    folder = dataDir()
-    if folder is None or not (folder / "mnist").is_dir():
-        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
-    data, _ = mnistDigits(folder)
     model = MLP()
     optimizer = Adam(learningRate=0.002)
     model.addLayer(Dense(784, 64, activation=ReLU(), optimizer=optimizer, seed=0))
     model.addLayer(Dense(64, 10, activation=Softmax(), optimizer=optimizer, seed=1))
-    model.train(data, loss=CrossEntropy(), epochs=4, verbose=False)
+    model.train(smallMnist, loss=CrossEntropy(), epochs=4, verbose=False)
     path = tmp_path_factory.mktemp("model") / "mnist.npz"
     model.save(path)
-    return model, path, folder
+    return model, path
 
 
 @pytest.mark.slow
-def test_own_handwriting_is_classified_as_the_original_digit(tmp_path, digitModel):
+def test_own_handwriting_is_classified_as_the_original_digit(tmp_path, digitModel, smallMnist):
     pytest.importorskip("PIL")
-    model, _, folder = digitModel
-    _, digits = mnistDigits(folder, count=40)
+    model, _ = digitModel
+    digits = smallMnist.x_test[:40]
     original = model.predict(digits)
     # Digits the model is sure of: for a borderline one, any change of pixels may flip the answer.
     sure = np.flatnonzero(original.max(axis=1) > 0.9)[:12]
@@ -618,10 +618,10 @@ def test_own_handwriting_is_classified_as_the_original_digit(tmp_path, digitMode
 
 
 @pytest.mark.slow
-def test_predict_image_prints_the_top_three(tmp_path, digitModel):
+def test_predict_image_prints_the_top_three(tmp_path, digitModel, smallMnist):
     pytest.importorskip("PIL")
-    model, path, folder = digitModel
-    _, digits = mnistDigits(folder, count=1)
+    model, path = digitModel
+    digits = smallMnist.x_test[:1]
     expected = int(model.predict(digits[0]).argmax())
     image = drawAsPhoto(digits[0], tmp_path / "seven.jpg")
     result = runExample("examples/predict_image.py", str(image), "--model", str(path), "--show",
