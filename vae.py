@@ -34,6 +34,7 @@ import os
 import numpy as np
 
 import training
+from checks import checkInstance, checkInteger
 from activations import Identity, Sigmoid
 from layers import Dense
 from loss import CrossEntropy
@@ -41,14 +42,6 @@ from nn import MLP, readArchive, writeArchive
 
 _FORMAT = 1     # version of the layout written by VAE.save
 _BLOCK = 2048   # rows per block in evaluate: bounded memory for any test set
-
-
-def _checkCount(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be a positive integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
-    return int(value)
 
 
 def klDivergence(mu, logVar):
@@ -94,8 +87,8 @@ class Sampler:
     """
 
     def __init__(self, inputDim, latentDim, optimizer=None, seed=None, dtype=np.float32):
-        self.inputDim = _checkCount("Sampler", "inputDim", inputDim)
-        self.latentDim = _checkCount("Sampler", "latentDim", latentDim)
+        self.inputDim = checkInteger("Sampler", "inputDim", inputDim)
+        self.latentDim = checkInteger("Sampler", "latentDim", latentDim)
         seeds = [None, None] if seed is None else [int(s) for s in np.random.default_rng(seed).integers(2**31, size=2)]
         self.mean, self.logVar = MLP(dtype=dtype), MLP(dtype=dtype)
         for head, headSeed in zip((self.mean, self.logVar), seeds):
@@ -252,10 +245,9 @@ class VAE:
     METRICS = ("train_loss", "test_loss", "train_reconstruction", "test_reconstruction", "train_kl", "test_kl")
 
     def __init__(self, encoder, sampler, decoder):
-        for name, part, kind in (("encoder", encoder, MLP), ("sampler", sampler, Sampler), ("decoder", decoder, MLP)):
-            if not isinstance(part, kind):
-                raise TypeError(f"VAE: {name} must be a{'n' if name == 'encoder' else ''} {kind.__name__}, "
-                                f"got {type(part).__name__} {part!r}")
+        checkInstance("VAE", "encoder", encoder, MLP, "an MLP")
+        checkInstance("VAE", "sampler", sampler, Sampler, "a Sampler(inputDim, latentDim)")
+        checkInstance("VAE", "decoder", decoder, MLP, "an MLP")
         if encoder is decoder:
             raise ValueError("VAE: encoder and decoder are the same MLP object; give two networks")
         if encoder.outputDim != sampler.inputDim:
@@ -311,7 +303,7 @@ class VAE:
         Uses its own generator (seeded by ``seed``), never the sampler's, so
         sampling does not change what training draws next.
         """
-        n = _checkCount("VAE.sample", "n", n)
+        n = checkInteger("VAE.sample", "n", n)
         return self.decode(np.random.default_rng(seed).standard_normal((n, self.latentDim)))
 
     # ------------------------------------------------------------ training
@@ -377,6 +369,7 @@ class VAE:
             When the loss becomes NaN or infinite; the weights are restored
             to those before the step that made it so.
         """
+        checkInteger("VAE.train", "epochs", epochs)
         if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
             raise TypeError(f"VAE.train: metrics must be a list of names, got {metrics!r}")
         unknown = [name for name in metrics if name not in self.METRICS]

@@ -1,6 +1,8 @@
 """Tests of vae.py: the Sampler, the VAE's gradients, training, persistence and errors."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -165,7 +167,7 @@ def test_parts_that_do_not_fit_are_refused_naming_both_widths():
         VAE(good.encoder, good.sampler, decoder)
     with pytest.raises(ValueError, match="share one dtype, got encoder float64, sampler float32"):
         VAE(good.encoder, Sampler(5, 2), good.decoder)
-    with pytest.raises(TypeError, match="sampler must be a Sampler, got Dense"):
+    with pytest.raises(TypeError, match=r"sampler must be a Sampler\(inputDim, latentDim\), got Dense"):
         VAE(good.encoder, Dense(5, 2), good.decoder)
 
 
@@ -234,6 +236,8 @@ def test_train_rejects_bad_metrics_and_data_before_any_work():
         vae.train(data, epochs=1, metrics=["test_loss"])
     with pytest.raises(TypeError, match="metrics must be a list of names"):
         vae.train(data, epochs=1, metrics="train_loss")
+    with pytest.raises(ValueError, match="VAE.train: epochs must be a positive integer, got 0"):
+        vae.train(data, epochs=0)
     wide = Dataset(x_train=np.full((20, 6), 2.0), y_train=np.zeros((20, 1)), batch_size=5)
     with pytest.raises(ValueError, match=r"dataset.x_train must hold values in \[0, 1\].*from 2.0 to 2.0"):
         vae.train(wide, epochs=1)
@@ -324,3 +328,55 @@ def test_load_refuses_files_that_are_not_vaes(tmp_path):
     np.savez(mismatched, **arrays)
     with pytest.raises(ValueError, match=r"mismatched.npz \(sampler\).*noise generator state"):
         VAE.load(mismatched)
+
+
+# ------------------------------------------------------- docs, example, benchmark
+def test_docstring_example_runs():
+    import doctest
+
+    import vae
+    failures, tried = doctest.testmod(vae, verbose=False)
+    assert failures == 0 and tried > 0
+
+
+@pytest.mark.slow
+def test_example_prints_the_test_elbo_writes_three_pictures_and_saves(tmp_path):
+    folder = conftest.dataDir()
+    if folder is None or not (folder / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    pytest.importorskip("matplotlib")
+    result = subprocess.run(
+        [sys.executable, "examples/vae.py", "--epochs", "2", "--train-size", "2000", "--hidden", "100",
+         "--data-dir", str(folder), "--plots", str(tmp_path), "--save", str(tmp_path / "vae.npz")],
+        cwd=conftest.ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert len([line for line in lines if line.startswith("Epoch ") and "test_loss: " in line]) == 2
+    final = [line for line in lines if line.startswith("Test -ELBO: ")]
+    assert len(final) == 1 and final[0].endswith(" nats")
+    # Two epochs on 2,000 digits: well below the 543 nats of an untrained decoder.
+    assert 150 < float(final[0].split()[2]) < 260
+    for name in ("vae_latent.png", "vae_grid.png", "vae_interpolation.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loaded = VAE.load(tmp_path / "vae.npz")
+    assert (loaded.inputDim, loaded.latentDim) == (784, 2)
+
+
+def test_example_refuses_a_latent_of_zero():
+    result = subprocess.run([sys.executable, "examples/vae.py", "--latent", "0"], cwd=conftest.ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--latent must be at least 1, got 0" in result.stderr
+
+
+@pytest.mark.slow
+def test_pytorch_reference_runs_and_prints_the_same_final_line(tmp_path):
+    pytest.importorskip("torch")
+    folder = conftest.dataDir()
+    if folder is None or not (folder / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    result = subprocess.run(
+        [sys.executable, "benchmarks/vae_torch.py", "--epochs", "1", "--train-size", "2000", "--threads", "1",
+         "--data-dir", str(folder)], cwd=conftest.ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    final = [line for line in result.stdout.splitlines() if line.startswith("Test -ELBO: ")]
+    assert len(final) == 1 and 150 < float(final[0].split()[2]) < 300
