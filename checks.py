@@ -14,6 +14,8 @@ TypeError: train: epochs must be a positive integer, got float 2.5
 
 import numbers
 
+import numpy as np
+
 
 def checkInteger(owner, name, value, low=1, high=None):
     """Return ``value`` as an int if it is an integer in ``[low, high]``."""
@@ -33,7 +35,7 @@ def checkNumber(owner, name, value, low, high=None):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
     value = float(value)
-    if not (low <= value and (high is None or value < high)):  # also refuses nan
+    if not (low <= value < (np.inf if high is None else high)):   # also refuses nan and inf
         interval = f"[{low}, {'inf' if high is None else high})"
         raise ValueError(f"{owner}: {name} must be in {interval}, got {value!r}")
     return value
@@ -44,3 +46,14 @@ def checkInstance(owner, name, value, kind, example):
     if not isinstance(value, kind):
         raise TypeError(f"{owner}: {name} must be {example}, got {type(value).__name__} {value!r}")
     return value
+
+
+def checkFloatType(owner, dtype):
+    """Return ``numpy.dtype(dtype)`` if it is float32 or float64, the two dtypes deepbasics computes in."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"{owner}: dtype must be numpy.float32 or numpy.float64, got {dtype!r}") from error
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"{owner}: dtype must be numpy.float32 or numpy.float64, got {dtype}")
+    return dtype

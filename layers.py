@@ -25,7 +25,7 @@ The sums over the batch are plain sums: the loss already divided by ``n``.
 import numpy as np
 
 from activations import Activation, LeakyReLU, ReLU, Sigmoid
-from checks import checkInstance, checkInteger
+from checks import checkFloatType, checkInstance, checkInteger
 from optimizer import Adam, Optimizer
 
 
@@ -74,6 +74,9 @@ class Dense:
                                         Activation, "an Activation such as ReLU()")
         self.optimizer = checkInstance("Dense", "optimizer", Adam() if optimizer is None else optimizer,
                                        Optimizer, "an Optimizer such as Adam()")
+        dtype = checkFloatType("Dense", dtype)
+        if seed is not None:
+            checkInteger("Dense", "seed", seed, low=0)
         rng = np.random.default_rng(seed)
         if isinstance(self.activation, (ReLU, LeakyReLU)):
             limit = np.sqrt(6.0 / self.inputDim)                      # He (uniform)
@@ -87,6 +90,7 @@ class Dense:
 
     @property
     def dtype(self):
+        """The dtype of the parameters and of the arithmetic."""
         return self.W.dtype
 
     def astype(self, dtype):
@@ -124,6 +128,11 @@ class Dense:
             Whether to compute ``dL/dx``. The first layer of a network has
             no layer below to hand it to; skipping it saves a quarter of the
             chapter's classifier's matrix products.
+
+        Returns
+        -------
+        ndarray (n, inputDim) or (inputDim,), or None
+            ``dL/dx``, the gradient handed to the layer below.
         """
         if self.a is None:
             raise RuntimeError("Dense.backward called before forward")
@@ -142,6 +151,7 @@ class Dense:
         self.optimizer.step(self.b, self.db, self.optimizerState["b"])
 
     def countParameters(self):
+        """The number of weights and biases, ``outputDim * inputDim + outputDim``."""
         return self.W.size + self.b.size
 
     def __repr__(self):

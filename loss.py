@@ -24,9 +24,11 @@ class Loss:
     """Base class: ``__call__`` gives the value, ``gradient`` its derivative."""
 
     def __call__(self, yPred, yTrue):
+        """The loss, a float: the mean over the samples of ``yPred (n, outputs)`` against ``yTrue`` (same shape)."""
         raise NotImplementedError
 
     def gradient(self, yPred, yTrue):
+        """``dL/dyPred``, an array of ``yPred``'s shape (the ``1/n`` of the mean included)."""
         raise NotImplementedError
 
     def _check(self, yPred, yTrue):

@@ -24,7 +24,7 @@ import numpy as np
 
 import saving
 import training
-from checks import checkInstance
+from checks import checkFloatType, checkInstance
 from layers import Dense
 from saving import readArchive, writeArchive  # noqa: F401  (also for models made of several MLPs)
 
@@ -48,15 +48,18 @@ class MLP:
     """
 
     def __init__(self, dtype=np.float32):
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"MLP: dtype must be numpy.float32 or numpy.float64, got {dtype}")
-        self.dtype = dtype
+        self.dtype = checkFloatType("MLP", dtype)
         self.layers = []
         self.stop_training = False
 
     def addLayer(self, layer):
-        """Append ``layer``, converted to the model's dtype; its ``inputDim`` must equal the previous ``outputDim``."""
+        """Append ``layer``, converted to the model's dtype; its ``inputDim`` must equal the previous ``outputDim``.
+
+        The layer keeps its weights and optimizer state, so a layer can move
+        from one network to another, or belong to two (an autoencoder's
+        encoder and the whole autoencoder). It is one layer all the same:
+        adding it to a network of another dtype converts it for both.
+        """
         checkInstance("addLayer", "layer", layer, Dense, "a Dense layer")
         if self.layers and layer.inputDim != self.layers[-1].outputDim:
             raise ValueError(
@@ -102,6 +105,8 @@ class MLP:
         Returns
         -------
         ndarray (n, outputDim) or (outputDim,), in the model's dtype.
+            The last layer's own record of its output, which ``backward``
+            reads: change a copy of it, not the array itself.
         """
         x = self._input(x)
         for layer in self.layers:
@@ -209,12 +214,8 @@ class MLP:
         if x.ndim != 2 or y.shape != (x.shape[0], self.outputDim):
             raise ValueError(f"evaluate: x has shape {x.shape} and y {y.shape}; expected "
                              f"(n, {self.inputDim}) and (n, {self.outputDim})")
-        total, correct = 0.0, 0
-        for start in range(0, x.shape[0], _BLOCK):
-            yPred, yBlock = self.predict(x[start:start + _BLOCK]), y[start:start + _BLOCK]
-            total += loss(yPred, yBlock) * len(yBlock)
-            correct += np.count_nonzero(yPred.argmax(axis=1) == yBlock.argmax(axis=1))
-        return {"loss": float(total / x.shape[0]), "accuracy": float(correct / x.shape[0])}
+        yPred = self.predict(x)
+        return {"loss": loss(yPred, y), "accuracy": training.accuracy(yPred, y)}
 
     # -------------------------------------------------------- persistence
     def getWeights(self):

@@ -23,9 +23,10 @@ True
 """
 
 import json
+import math
 import os
+import stat
 import uuid
-import zipfile
 
 import numpy as np
 
@@ -69,16 +70,22 @@ def modelFromArrays(cls, arrays, prefix="", source="arrays"):
     expected = {prefix + "architecture"}
     for index, layer in enumerate(spec["layers"]):
         shapes = {"W": (layer["outputDim"], layer["inputDim"]), "b": (layer["outputDim"],)}
+        stateKeys = {name: {k for k in arrays if k.startswith(f"{prefix}layer{index}.{name}.")} for name in shapes}
+        hasState = any(stateKeys.values())   # W and b are stepped together: both have a full state, or neither
         for name, shape in shapes.items():
             key = f"{prefix}layer{index}.{name}"
             _checkArray(arrays, key, shape, fail)
-            stateKeys = {k for k in arrays if k.startswith(key + ".")}
-            wanted = {f"{key}.{k}" for k in spec["optimizers"][layer["optimizer"]].stateKeys()}
-            if stateKeys and stateKeys != wanted:
-                fail(f"optimizer state of {key} has {sorted(stateKeys)}, expected {sorted(wanted)}")
-            for stateKey in stateKeys:
+            wanted = {f"{key}.{k}" for k in spec["optimizers"][layer["optimizer"]].stateKeys()} if hasState else set()
+            if stateKeys[name] != wanted:
+                fail(f"optimizer state of {key} has {sorted(stateKeys[name])}, expected {sorted(wanted)}")
+            for stateKey in wanted:
                 _checkArray(arrays, stateKey, () if stateKey.endswith(".t") else shape, fail)
-            expected |= {key} | stateKeys
+            if f"{key}.v" in wanted and np.any(arrays[f"{key}.v"] < 0):
+                fail(f"{key}.v holds negative second moments")
+            expected |= {key} | wanted
+        steps = {int(arrays[k]) for keys in stateKeys.values() for k in keys if k.endswith(".t")}
+        if len(steps) > 1:
+            fail(f"the step counts of layer {index}'s W and b differ: {sorted(steps)}")
     unexpected = sorted(k for k in arrays if k.startswith(prefix) and k not in expected)
     if unexpected:
         fail(f"unexpected parts {unexpected}")
@@ -106,7 +113,7 @@ def _readArchitecture(arrays, prefix, fail):
         spec = json.loads(str(text))
     except (ValueError, RecursionError) as error:
         fail(f"the architecture is not JSON ({error})")
-    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+    if not isinstance(spec, dict) or type(spec.get("format")) is not int or spec["format"] != FORMAT:
         fail(f"format {spec.get('format') if isinstance(spec, dict) else None!r}, "
              f"expected {FORMAT} (this version of deepbasics reads format {FORMAT} only)")
     if spec.get("dtype") not in ("float32", "float64"):
@@ -141,6 +148,8 @@ def _checkArray(arrays, key, shape, fail):
     if array.shape != shape or array.dtype.kind not in (kind, "u" if kind == "i" else kind):
         fail(f"{key!r} has shape {array.shape} and dtype {array.dtype}, expected shape {shape} "
              f"of {'integers' if kind == 'i' else 'floats'}")
+    if kind == "f" and not np.isfinite(array).all():
+        fail(f"{key!r} holds values that are not finite")
     if shape == () and array < 1:
         fail(f"{key!r} is {array}, expected a step count of at least 1")
 
@@ -151,7 +160,8 @@ def writeArchive(path, arrays):
     The file is written under a temporary name in the same folder and renamed
     into place, so an interrupted or failed save never leaves a half-written
     file and keeps the old one. It gets the permissions ``numpy.save`` would
-    give (``0o666`` less the user's umask). ``.npz`` is appended when missing.
+    give: those of the file it replaces, else ``0o666`` less the user's
+    umask. ``.npz`` is appended when missing.
     """
     path = os.fspath(path)
     if not path.endswith(".npz"):
@@ -162,6 +172,8 @@ def writeArchive(path, arrays):
     try:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **arrays)
+        if os.path.exists(path):   # overwriting keeps the file's permissions, as numpy.save does
+            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -172,12 +184,15 @@ def writeArchive(path, arrays):
 def readArchive(path):
     """Every array of a ``.npz`` file written by ``writeArchive``, as a dict; never unpickles.
 
+    Each member's header is read first, and a member whose declared shape
+    needs more bytes than it stores is refused before anything is allocated.
+
     Raises
     ------
     ValueError
         Naming the file, when it is empty, truncated, corrupt, not an
-        ``.npz`` archive, holds Python objects, or inflates to far more than
-        its size (a "zip bomb").
+        ``.npz`` archive, holds Python objects, declares more than it holds,
+        or inflates to far more than its size (a "zip bomb").
     """
     path = os.fspath(path)
     size = os.path.getsize(path)   # FileNotFoundError for a missing file, as open() gives
@@ -186,10 +201,27 @@ def readArchive(path):
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError("it holds a single array, not an .npz archive")
         with archive:
-            inflated = sum(info.file_size for info in archive.zip.infolist())
+            members = archive.zip.infolist()
+            inflated = sum(member.file_size for member in members)
             if inflated > 100 * size + 2**20:
                 raise ValueError(f"its {size:,} bytes inflate to {inflated:,}")
+            for member in members:
+                _checkHeader(archive.zip, member)
             return {name: archive[name] for name in archive.files}
-    except (ValueError, EOFError, KeyError, OSError, zipfile.BadZipFile) as error:
+    except Exception as error:   # whatever an unreadable file makes zipfile or NumPy raise
         raise ValueError(f"MLP.load: {path} is not a readable deepbasics model file "
                          f"({type(error).__name__}: {error})") from error
+
+
+def _checkHeader(archive, member):
+    """Refuse a member whose ``.npy`` header declares objects, or more bytes than the member holds."""
+    with archive.open(member) as file:
+        version = np.lib.format.read_magic(file)
+        readHeader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = readHeader(file)
+    if dtype.hasobject:
+        raise ValueError(f"{member.filename} holds Python objects, which would need pickle")
+    needed = math.prod(shape) * dtype.itemsize
+    if needed > member.file_size:
+        raise ValueError(f"{member.filename} declares shape {shape} ({needed:,} bytes) "
+                         f"but holds {member.file_size:,} bytes")

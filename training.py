@@ -69,8 +69,14 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
             return f"WARNING: {warning}"
         return None
 
-    return loop(model, dataset, step, epochs, metrics, evaluate, callbacks, tensorboard, verbose,
-                remark if verbose else None)
+    try:
+        return loop(model, dataset, step, epochs, metrics, evaluate, callbacks, tensorboard, verbose,
+                    remark if verbose else None)
+    except FloatingPointError:
+        # The steps that diverged also fed the optimizers' moments; start them afresh from the restored weights.
+        for layer in model.layers:
+            layer.optimizerState = {"W": {}, "b": {}}
+        raise
 
 
 def accuracy(yPred, y):
@@ -182,7 +188,7 @@ def _check(model, dataset, loss, epochs, metrics):
     layers = model._layersOrFail()
     checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
     checkInteger("train", "epochs", epochs)
-    if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
+    if not isinstance(metrics, (list, tuple)) or not all(isinstance(name, str) for name in metrics):
         raise TypeError(f"train: metrics must be a list of names, got {metrics!r}")
     unknown = [name for name in metrics if name not in METRICS]
     if unknown:

@@ -114,6 +114,9 @@ def test_a_copied_layer_still_updates_the_weights_it_computes_with(how):
     ({"inputDim": 3.5, "outputDim": 4}, TypeError, "inputDim must be a positive integer, got float 3.5"),
     ({"inputDim": 3, "outputDim": 4, "activation": "relu"}, TypeError, "activation must be an Activation"),
     ({"inputDim": 3, "outputDim": 4, "optimizer": SGD}, TypeError, "optimizer must be an Optimizer"),
+    ({"inputDim": 3, "outputDim": 4, "dtype": int}, ValueError, "Dense: dtype must be numpy.float32 or numpy.float64"),
+    ({"inputDim": 3, "outputDim": 4, "seed": "a"}, TypeError, "Dense: seed must be an integer of at least 0, got str"),
+    ({"inputDim": 3, "outputDim": 4, "seed": 1.5}, TypeError, "Dense: seed must be an integer of at least 0, got float"),
 ])
 def test_bad_arguments_are_refused(arguments, error, message):
     with pytest.raises(error, match=message):

@@ -5,6 +5,7 @@ import os
 import re
 import stat
 import tracemalloc
+import zipfile
 import weakref
 
 import numpy as np
@@ -331,8 +332,10 @@ def test_empty_network_says_what_to_do():
 
 
 def test_dtype_must_be_a_float_type():
-    with pytest.raises(ValueError, match="dtype must be numpy.float32 or numpy.float64, got int64"):
+    with pytest.raises(ValueError, match="MLP: dtype must be numpy.float32 or numpy.float64, got int64"):
         MLP(dtype=np.int64)
+    with pytest.raises(TypeError, match="MLP: dtype must be numpy.float32 or numpy.float64, got 'bogus'"):
+        MLP(dtype="bogus")
 
 
 def test_summary_prints_layers_shapes_activations_and_counts(capsys):
@@ -392,6 +395,12 @@ def rewrite(tmp_path, arrays, change):
     (lambda a, s: s["layers"][2].update(inputDim=4, outputDim=3), r"layer 2 has inputDim=4 but layer 1 has outputDim=5"),
     (lambda a, s: s.update(layers=[]), r"no layers"),
     (lambda a, s: s.update(layers="all"), r"malformed architecture"),
+    (lambda a, s: s.update(format=2.0), r"format 2.0, expected 2"),
+    (lambda a, s: [a.pop(k) for k in ("layer0.W.t", "layer0.W.m", "layer0.W.v")], r"optimizer state of layer0.W has \[\]"),
+    (lambda a, s: a.update({"layer1.b.t": np.array(7)}), r"step counts of layer 1's W and b differ: \[1, 7\]"),
+    (lambda a, s: s["optimizers"][0]["config"].update(learningRate=float("inf")), r"learningRate must be in"),
+    (lambda a, s: a["layer0.W"].__setitem__((0, 0), np.nan), r"'layer0.W' holds values that are not finite"),
+    (lambda a, s: a.update({"layer2.b.v": -np.ones(3)}), r"layer2.b.v holds negative second moments"),
 ])
 def test_load_refuses_an_inconsistent_file_naming_it_and_the_part(tmp_path, change, message):
     _, arrays = savedArrays(tmp_path)
@@ -427,6 +436,46 @@ def test_load_refuses_an_unreadable_file_with_value_error_naming_it(tmp_path, co
         np.savez(bad, **{**arrays, "architecture": np.array(text)})
     with pytest.raises(ValueError, match=f"MLP.load: {re.escape(str(bad))} is not a (readable|valid) deepbasics"):
         MLP.load(bad)
+
+
+def zipMembers(path):
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+@pytest.mark.parametrize("corrupt", ["huge declared shape", "garbled header", "unknown compression", "encrypted"])
+def test_load_refuses_a_member_it_cannot_read_before_allocating(tmp_path, corrupt):
+    path, _ = savedArrays(tmp_path)
+    members = zipMembers(path)
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in members.items():
+            if name == "layer0.W.npy" and corrupt == "huge declared shape":
+                data = data.replace(b"(6, 8)", b"(10**12,)".replace(b"10**12", b"1000000000000"), 1)
+            if name == "layer0.W.npy" and corrupt == "garbled header":
+                data = data[:10] + b"\x00(:'" * 2 + data[18:]
+            archive.writestr(name, data)
+    data = bad.read_bytes()
+    if corrupt in ("unknown compression", "encrypted"):   # patch the first member's local and central headers
+        field = (8, 2) if corrupt == "unknown compression" else (6, 2)
+        value = (99).to_bytes(2, "little") if corrupt == "unknown compression" else (1).to_bytes(2, "little")
+        data = bytearray(data)
+        for signature, offset in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 2)):
+            start = data.index(signature) + offset
+            data[start + field[0]:start + field[0] + field[1]] = value
+        bad.write_bytes(bytes(data))
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=f"MLP.load: {re.escape(str(bad))} is not a readable deepbasics"):
+        MLP.load(bad)
+    assert tracemalloc.get_traced_memory()[1] < 10 * 2**20
+    tracemalloc.stop()
+
+
+def test_saving_over_a_file_keeps_its_permissions(tmp_path):
+    path = chapterNetwork().save(tmp_path / "model")
+    os.chmod(path, 0o640)
+    chapterNetwork().save(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
 
 
 def test_load_of_a_missing_file_says_so():

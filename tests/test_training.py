@@ -171,6 +171,26 @@ def test_divergence_on_the_first_batch_of_a_later_epoch_restores_finite_weights(
     assert np.isfinite(MSE()(model.predict(data.x_train), data.y_train))
 
 
+@pytest.mark.parametrize("optimizer", [Adam(), SGD(learningRate=0.01, momentum=0.9)], ids=repr)
+def test_after_divergence_the_model_trains_on_clean_data(optimizer):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 4)), rng.random((16, 2))
+    poisoned = x.copy()
+    poisoned[9] = 1e20     # its loss overflows float32
+    model = MLP()
+    model.addLayer(Dense(4, 2, activation=Identity(), optimizer=optimizer, seed=0))
+    with pytest.raises(FloatingPointError, match="training diverged"):
+        model.train(Dataset(x_train=poisoned, y_train=y, batch_size=8, shuffle=False), MSE(), 1, verbose=False)
+    history = model.train(Dataset(x_train=x, y_train=y, batch_size=8, shuffle=False), MSE(), 20,
+                          metrics=["train_loss"], verbose=False)
+    assert np.isfinite(history["train_loss"]).all() and history["train_loss"][-1] < history["train_loss"][0]
+
+
+def test_metrics_must_be_a_list():
+    with pytest.raises(TypeError, match="train: metrics must be a list of names, got None"):
+        classifier().train(blobs(), loss=CrossEntropy(), epochs=1, metrics=None)
+
+
 def test_divergence_on_the_very_first_batch_keeps_the_initial_weights():
     model, data = divergingModel(2, 1.0)
     initial = model.getWeights()
@@ -322,7 +342,7 @@ def test_a_copy_trains_on_its_own_exactly_like_the_original(how):
 def test_load_refuses_pickled_objects(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, architecture=np.array([{"layers": []}], dtype=object))
-    with pytest.raises(ValueError, match="evil.npz is not a readable deepbasics model file.*allow_pickle=False"):
+    with pytest.raises(ValueError, match="evil.npz is not a readable deepbasics model file.*Python objects, which would need pickle"):
         MLP.load(path)
     np.savez(tmp_path / "other.npz", weights=np.zeros(3))
     with pytest.raises(ValueError, match="is not a valid deepbasics model file"):
