@@ -321,6 +321,7 @@ class VAE:
         dict with ``"loss"`` (the negative ELBO), ``"reconstruction"`` and
         ``"kl"``: means per image, in nats.
         """
+        self._checkImages("x", x)
         hidden = self.encoder.forward(x)
         p = self.decoder.forward(self.sampler.forward(hidden, noise))
         reconstruction = self._crossEntropy(p, x)

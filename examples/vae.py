@@ -8,6 +8,7 @@ $DEEPBASICS_DATA_DIR / --data-dir):
     python examples/vae.py
     python examples/vae.py --epochs 5 --plots docs/images
     python examples/vae.py --latent 20 --save vae.npz
+    python examples/vae.py --load vae.npz --plots pictures
 
 With ``--plots DIR`` it writes three pictures: ``vae_latent.png`` (the codes
 ``mu`` of the test set, coloured by digit), ``vae_grid.png`` (digits decoded
@@ -49,6 +50,8 @@ def parseArguments(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and noise (default 0)")
     parser.add_argument("--plots", metavar="DIR", help="write vae_latent.png, vae_grid.png, vae_interpolation.png to DIR")
     parser.add_argument("--save", metavar="PATH", help="save the trained VAE to PATH (.npz)")
+    parser.add_argument("--load", metavar="PATH",
+                        help="evaluate (and plot) a VAE saved with --save instead of training a new one")
     arguments = parser.parse_args(argv)
     for name in ("epochs", "latent", "hidden", "batch_size", "train_size"):
         if getattr(arguments, name) < 1:
@@ -119,8 +122,12 @@ def plotLatentGrid(vae, path, size=15):
     z[:, 0] = np.tile(quantiles, size)
     z[:, 1] = np.repeat(quantiles[::-1], size)   # z[1] grows upwards, as on the scatter plot
     figure, axes = plt.subplots(figsize=(7, 7))
-    axes.imshow(_imageRow(vae.decode(z), size), cmap="gray_r", extent=(quantiles[0], quantiles[-1],
-                                                                       quantiles[0], quantiles[-1]))
+    # Drawn as plots.plotImages draws digits: white on black, 0 to 1.
+    axes.imshow(_imageRow(vae.decode(z), size), cmap="gray", vmin=0, vmax=1)
+    # The codes are not evenly spaced: tick the centres of every other digit with its code.
+    centres, shown = np.arange(size) * 28 + 13.5, slice(None, None, 2)
+    axes.set_xticks(centres[shown], [f"{q:.2f}" for q in quantiles[shown]])
+    axes.set_yticks(centres[shown], [f"{q:.2f}" for q in quantiles[::-1][shown]])
     axes.set_xlabel("z[0]")
     axes.set_ylabel("z[1]")
     axes.set_title("Digits decoded over the latent plane (prior quantiles 5% to 95%)")
@@ -136,7 +143,8 @@ def plotInterpolation(vae, first, last, path, steps=10):
                              last[np.newaxis]])
     labels = ["input"] + [f"{w:.2f}" for w in weights[:, 0]] + ["input"]
     from plots import plotImages
-    plotImages(images, labels=labels, rows=1, save=path)
+    plotImages(images, labels=labels, rows=1, save=path,
+               title="Decoded codes on the line between the codes of two test digits")
 
 
 def writePlots(vae, dataset, folder):
@@ -161,14 +169,20 @@ def main(argv=None):
     arguments = parseArguments(argv)
     dataset = Dataset(name="mnist", train_size=arguments.train_size, test_size=10000,
                       batch_size=arguments.batch_size, data_dir=arguments.data_dir, seed=arguments.seed)
-    vae = buildVAE(arguments.latent, arguments.hidden, arguments.learning_rate, arguments.seed)
-    print(vae)
-    start = time.perf_counter()
-    history = vae.train(dataset, epochs=arguments.epochs, metrics=["train_loss", "test_loss"])
-    seconds = time.perf_counter() - start
+    if arguments.load:
+        vae = VAE.load(arguments.load)
+        history = {"test_loss": [vae.evaluate(dataset.x_test)["loss"]]}
+        print(f"Loaded {arguments.load}")
+    else:
+        vae = buildVAE(arguments.latent, arguments.hidden, arguments.learning_rate, arguments.seed)
+        print(vae)
+        start = time.perf_counter()
+        history = vae.train(dataset, epochs=arguments.epochs, metrics=["train_loss", "test_loss"])
+        seconds = time.perf_counter() - start
+        if history["test_loss"]:
+            epochs = len(history["test_loss"])
+            print(f"Time per epoch: {seconds / epochs:.2f}s (mean of {epochs} epochs, evaluation included)")
     if history["test_loss"]:
-        epochs = len(history["test_loss"])
-        print(f"Time per epoch: {seconds / epochs:.2f}s (mean of {epochs} epochs, evaluation included)")
         print(f"Test -ELBO: {history['test_loss'][-1]:.1f} nats")
     if arguments.plots:
         for path in writePlots(vae, dataset, arguments.plots):

@@ -205,6 +205,8 @@ def test_evaluate_is_reproducible_and_checks_its_input():
         vae.evaluate(x[:, :5])
     with pytest.raises(ValueError, match=r"noise has shape \(5, 3\), expected \(5, 2\)"):
         vae.evaluate(x, noise=np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"x has shape \(6,\), but the encoder needs \(n, 6\)"):
+        vae.backpropagate(x[0])
 
 
 # ------------------------------------------------------------------ training
