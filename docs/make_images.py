@@ -7,7 +7,7 @@ plots.plotHistory and plots.plotNetwork. Run from the project root:
     DEEPBASICS_DATA_DIR=../shared/data python docs/make_images.py
 
 Needs matplotlib and Pillow (pip install "deepbasics[plot,image]"): Pillow
-stores the PNGs with a 64-colour palette, which keeps each a few tens of KB.
+stores the PNGs with a 256-colour palette, which keeps each a few tens of KB.
 """
 
 import argparse
@@ -42,12 +42,12 @@ def parseArguments(argv=None):
     return parser.parse_args(argv)
 
 
-def shrink(path, colors=64):
+def shrink(path, colors=256):
     """Rewrite a PNG with a palette of ``colors`` colours, atomically: plots are mostly flat colours."""
     from PIL import Image
 
     with Image.open(path) as image:
-        small = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+        small = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".png.part")
     with os.fdopen(handle, "wb") as file:
         small.save(file, format="PNG", optimize=True)

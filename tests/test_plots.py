@@ -473,7 +473,30 @@ def test_live_plot_outside_a_notebook_defaults_to_a_file_and_checks_every():
         plots.LivePlot(every=0)
 
 
-# ------------------------------------------------------------------ example
+# ------------------------------------------------------------------ example and README pictures
+def test_make_images_has_help_and_shrinks_a_png_to_a_palette_of_the_same_size(tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    result = subprocess.run([sys.executable, "docs/make_images.py", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "--epochs" in result.stdout and "--out" in result.stdout
+    # make_images puts examples/ on sys.path to reuse the example's network; examples/gan.py must not
+    # shadow gan.py for the tests that run after this one.
+    saved = list(sys.path)
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import make_images
+    finally:
+        sys.path[:] = saved
+    path = tmp_path / "history.png"
+    plots.plotHistory(HISTORY, figsize=(4, 3), save=path)
+    before = os.path.getsize(path)
+    make_images.shrink(path)
+    with image.open(path) as shrunk:
+        assert shrunk.mode == "P" and shrunk.size == (400, 300)
+    assert os.path.getsize(path) < before
+    assert os.listdir(tmp_path) == ["history.png"]
+
+
 @pytest.mark.slow
 def test_mnist_example_writes_the_five_figures(mnistDir, tmp_path):
     folder = tmp_path / "plots"
