@@ -42,6 +42,9 @@ def parseArguments(argv=None):
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
     parser.add_argument("--libraries", nargs="+", choices=LIBRARIES, default=list(LIBRARIES))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit both libraries to this many BLAS/OpenMP threads (needs threadpoolctl); on "
+                             "a machine shared with other jobs, 1 avoids threads waiting for each other")
     return parser.parse_args(argv)
 
 
@@ -57,6 +60,21 @@ def processor():
     except (OSError, StopIteration):
         pass
     return f"{name}, {os.cpu_count()} cores"
+
+
+def limitThreads(count, torchToo):
+    """Let NumPy's BLAS (and PyTorch) use ``count`` threads at most, for the rest of the run."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError as error:
+        raise ImportError("--threads needs threadpoolctl: pip install threadpoolctl") from error
+    threadpool_limits(limits=count)
+    if torchToo:
+        try:
+            import torch
+            torch.set_num_threads(count)
+        except ImportError:
+            pass
 
 
 # ------------------------------------------------------------------ trainers
@@ -112,6 +130,8 @@ def pytorchTrainer(data, arguments):
 
 def main(argv=None):
     arguments = parseArguments(argv)
+    if arguments.threads is not None:
+        limitThreads(arguments.threads, "pytorch" in arguments.libraries)
     data = Dataset(name=arguments.dataset, train_size=arguments.train_size, test_size=10000,
                    batch_size=arguments.batch_size, seed=arguments.seed)
     noisyTest = GaussianNoise(arguments.noise).apply(data.x_test, np.random.default_rng(0))
@@ -125,8 +145,9 @@ def main(argv=None):
                 print("pytorch: not installed, skipped (pip install torch==2.13.0)")
                 continue
         trainers[library] = (deepbasicsTrainer if library == "deepbasics" else pytorchTrainer)(data, arguments)
+    threads = "" if arguments.threads is None else f", {arguments.threads} thread(s) each"
     print(f"Denoising autoencoder 784-256-64-256-784 on {arguments.dataset} ({len(data.x_train)} training "
-          f"images), batch {arguments.batch_size}, noise std {arguments.noise:g}; {processor()}")
+          f"images), batch {arguments.batch_size}, noise std {arguments.noise:g}; {processor()}{threads}")
     seconds = {library: 0.0 for library in trainers}
     results = {}
     for epoch in range(arguments.epochs):
