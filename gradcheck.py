@@ -35,7 +35,7 @@ import copy
 
 import numpy as np
 
-from activations import Activation
+from activations import Activation, LeakyReLU, ReLU
 from loss import Loss, MSE
 
 TOLERANCE = 1e-6   # largest relative error that passes, in float64
@@ -136,9 +136,10 @@ class GradcheckReport:
     not; ``report.raiseIfFailed()`` raises an ``AssertionError`` that names them.
     """
 
-    def __init__(self, target, checks, tolerance, dtype):
+    def __init__(self, target, checks, tolerance, dtype, hint=None):
         self.target, self.checks = target, checks
         self.tolerance, self.dtype = tolerance, np.dtype(dtype)
+        self.hint = hint   # said after the failures, e.g. about ReLU's kink
 
     @property
     def passed(self):
@@ -169,6 +170,8 @@ class GradcheckReport:
             lines.append(f"{check.name}: relative error {check.error:.2e} >= tolerance {self.tolerance:g}; at entry "
                          f"{check.worst} backward gives {check.analytic:.6g}, finite differences "
                          f"{check.numeric:.6g}. Look at {check.culprit}.")
+        if lines and self.hint:
+            lines.append(self.hint)
         return "\n".join(lines)
 
     def raiseIfFailed(self):
@@ -275,7 +278,14 @@ def gradcheck(target, x=None, y=None, loss=None, tolerance=TOLERANCE, step=STEP,
     else:
         raise TypeError(f"gradcheck: expected an MLP, a Dense, an Activation or a Loss, "
                         f"got {type(target).__name__} {target!r}")
-    report = GradcheckReport(target, checks, tolerance, dtype)
+    hint = None
+    if isinstance(target, (MLP, Dense)):
+        layers = target.layers if isinstance(target, MLP) else [target]
+        if any(isinstance(layer.activation, (ReLU, LeakyReLU)) for layer in layers):
+            hint = ("Note: ReLU has a kink at 0, where no derivative exists. If only a layer's check fails, at one "
+                    "entry, a nudge may have carried an input across 0: run again with another seed= or a smaller "
+                    "step= before you look for a bug.")
+    report = GradcheckReport(target, checks, tolerance, dtype, hint)
     if verbose:
         print(report)
     return report

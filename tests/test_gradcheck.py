@@ -173,6 +173,18 @@ def test_a_network_with_the_wrong_swish_fails_and_names_it():
     assert "layer 0 W" in failed        # the wrong derivative spoils every gradient below it
     assert "layer 2 W" not in failed    # above it, the output layer is still right
     assert "WrongSwish.backward: its derivative does not match its forward" in report.message()
+    assert "kink" not in report.message()      # no ReLU here
+
+
+def test_a_relu_network_that_fails_mentions_the_kink():
+    model = classifier()
+    x = np.random.default_rng(0).normal(size=(4, 12))
+    first = model.layers[0]
+    # Put one hidden unit's input exactly at 0 for sample 0: its nudges cross the kink.
+    first.b[0] = -(x[0] @ first.W[0].astype(np.float64))
+    report = gradcheck(model, x=x, loss=CrossEntropy(), entries=None)
+    assert not report.passed and "ReLU has a kink at 0" in report.message()
+    assert "layer 0 W" in [check.name for check in report.failures]
 
 
 def test_entries_limits_how_many_are_nudged_and_the_seed_picks_them():
