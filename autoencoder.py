@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 import training
+from checks import checkInstance, checkInteger
 from loss import Loss
 import nn
 from nn import MLP
@@ -338,7 +339,7 @@ class Autoencoder:
             When the loss becomes NaN or infinite; the weights are restored
             to those of the last finite loss.
         """
-        self._checkTraining(dataset, loss, metrics)
+        self._checkTraining(dataset, loss, epochs, metrics)
 
         def step(x, y):
             x = np.asarray(x, dtype=self.dtype)
@@ -356,10 +357,10 @@ class Autoencoder:
         return training.loop(self, dataset, step, epochs, metrics, evaluate=evaluateTest if needsTest else None,
                              callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
 
-    def _checkTraining(self, dataset, loss, metrics):
+    def _checkTraining(self, dataset, loss, epochs, metrics):
         """Fail before any work on anything ``train`` cannot use."""
-        if not isinstance(loss, Loss):
-            raise TypeError(f"Autoencoder.train: loss must be a Loss such as MSE(), got {loss!r}")
+        checkInstance("Autoencoder.train", "loss", loss, Loss, "a Loss such as MSE()")
+        checkInteger("Autoencoder.train", "epochs", epochs)
         if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
             raise TypeError(f"Autoencoder.train: metrics must be a list of names, got {metrics!r}")
         unknown = [name for name in metrics if name not in METRICS]

@@ -291,6 +291,8 @@ def test_bad_training_arguments_fail_before_any_work():
         autoencoder.train(imageData(), MSE(), epochs=1, metrics=["test_accuracy"])
     with pytest.raises(TypeError, match="loss must be a Loss such as MSE"):
         autoencoder.train(imageData(), "mse", epochs=1)
+    with pytest.raises(ValueError, match="Autoencoder.train: epochs must be a positive integer, got 0"):
+        autoencoder.train(imageData(), MSE(), epochs=0)
     noTest = Dataset(x_train=images(20), y_train=images(20), batch_size=10)
     with pytest.raises(ValueError, match=r"metrics \['test_loss'\] need a test set"):
         autoencoder.train(noTest, MSE(), epochs=1, metrics=["test_loss"])
