@@ -641,3 +641,10 @@ def test_predict_image_has_help():
     assert result.returncode == 0
     for option in ("PATH", "--model", "--top", "--invert", "--show"):
         assert option in result.stdout
+
+
+def test_toydata_docstring_example_runs():
+    import doctest
+    import toydata
+    failures, tried = doctest.testmod(toydata)
+    assert tried > 0 and failures == 0
