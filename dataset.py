@@ -34,6 +34,7 @@ import zlib
 import numpy as np
 
 import toydata
+from checks import checkFloatType, checkInteger, checkNumber
 
 ENVIRONMENT_VARIABLE = "DEEPBASICS_DATA_DIR"
 FILES = {
@@ -288,14 +289,6 @@ def readImage(path, invert=None):
 
 
 # ------------------------------------------------------------------ Dataset
-def _checkCount(name, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Dataset: {name} must be an integer, got {type(value).__name__} {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"Dataset: {name} must be between {low} and {high}, got {value}")
-    return int(value)
-
-
 def _emptyArray(shape, dtype):
     """Like ``numpy.empty``, in an anonymous memory map of its own.
 
@@ -366,9 +359,7 @@ class Dataset:
     def __init__(self, name=None, train_size=None, test_size=None, batch_size=50, data_dir=None,
                  download=True, mirror=None, shuffle=True, seed=None, *, x_train=None, y_train=None,
                  x_test=None, y_test=None, dtype=np.float32, noise=None, classes=None):
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"Dataset: dtype must be numpy.float32 or numpy.float64, got {self.dtype}")
+        self.dtype = checkFloatType("Dataset", dtype)
         if x_train is None and y_train is None:
             self.name = "mnist" if name is None else name
             if self.name not in NAMES:
@@ -387,7 +378,7 @@ class Dataset:
                 raise ValueError(f"Dataset: give either name={name!r} or x_train/y_train, not both")
             self.name = None
             self._loadArrays(x_train, y_train, x_test, y_test, train_size, test_size)
-        self.batch_size = _checkCount("batch_size", batch_size, 1, len(self.x_train))
+        self.batch_size = checkInteger("Dataset", "batch_size", batch_size, 1, len(self.x_train))
         self.shuffle = bool(shuffle)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -404,7 +395,9 @@ class Dataset:
                                  f"{paths[f'{split}_images']}, got shape {labels.shape}")
             if labels.max(initial=0) >= CLASSES:
                 raise ValueError(f"{paths[f'{split}_labels']}: labels must be 0 to 9, found {labels.max()}")
-            size = len(images) if size is None else _checkCount(f"{split}_size", size, 1, len(images))
+            if size is not None:
+                checkInteger("Dataset", f"{split}_size", size, 1, len(images))
+            size = len(images) if size is None else size
             # One conversion straight into the model's dtype: the only float copy.
             x = _emptyArray((size, images[0].size), self.dtype)
             np.divide(images[:size].reshape(size, -1), self.dtype.type(255), out=x)
@@ -416,8 +409,11 @@ class Dataset:
     def _loadToy(self, train_size, test_size, noise, classes, seed):
         defaultTrain, defaultTest = TOY_SIZES[self.name]
         largest = 10 ** 7 if self.name != "iris" else 149
-        train_size = defaultTrain if train_size is None else _checkCount("train_size", train_size, 1, largest)
-        test_size = defaultTest if test_size is None else _checkCount("test_size", test_size, 1, largest)
+        if train_size is not None:
+            train_size = checkInteger("Dataset", "train_size", train_size, 1, largest)
+        if test_size is not None:
+            test_size = checkInteger("Dataset", "test_size", test_size, 1, largest)
+        train_size, test_size = train_size or defaultTrain, test_size or defaultTest
         rng = np.random.default_rng(0 if seed is None else seed)
         if self.name == "iris":
             if train_size + test_size > 150:
@@ -432,11 +428,9 @@ class Dataset:
         else:
             options = {}
             if noise is not None:
-                if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) or not noise >= 0:
-                    raise ValueError(f"Dataset: noise must be a number >= 0, got {noise!r}")
-                options["noise"] = float(noise)
+                options["noise"] = checkNumber("Dataset", "noise", noise, 0)
             if self.name == "spiral" and classes is not None:
-                options["classes"] = _checkCount("classes", classes, 2, 100)
+                options["classes"] = checkInteger("Dataset", "classes", classes, 2, 100)
             x, labels = toydata.GENERATORS[self.name](train_size + test_size, rng=rng, **options)
             order = rng.permutation(len(x))   # the generators return the classes in blocks
         classCount = int(labels.max()) + 1 if self.name != "spiral" else options.get("classes", 3)
@@ -470,7 +464,7 @@ class Dataset:
                 raise ValueError(f"Dataset: x_{split} has {len(x)} samples but y_{split} has {len(y)}; "
                                  f"they must match and be at least 1")
             if size is not None:
-                size = _checkCount(f"{split}_size", size, 1, len(x))
+                size = checkInteger("Dataset", f"{split}_size", size, 1, len(x))
                 x, y = x[:size], y[:size]
             _checkFinite(f"x_{split}", x)
             _checkFinite(f"y_{split}", y)
