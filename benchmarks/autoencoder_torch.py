@@ -11,6 +11,7 @@ that a noisy neighbour slows them alike.
 
     DEEPBASICS_DATA_DIR=../shared/data python benchmarks/autoencoder_torch.py
     python benchmarks/autoencoder_torch.py --epochs 2 --train-size 5000   # quicker
+    python benchmarks/autoencoder_torch.py --threads 1   # on a machine shared with other jobs
 
 PyTorch is optional: without it the benchmark says so and runs deepbasics alone
 (``pip install torch==2.13.0``).
