@@ -96,7 +96,7 @@ class Sampler:
                                 seed=headSeed, dtype=dtype))
         self.random = np.random.default_rng(seed)
         self.kl = None
-        self._kept = None   # mu, sigma, eps of the last forward, for backward
+        self._kept = None   # mu, logVar, sigma and eps of the last forward, for backward
 
     @property
     def dtype(self):
@@ -202,10 +202,8 @@ class Sampler:
         if (mean.inputDim, mean.outputDim) != (logVar.inputDim, logVar.outputDim) or mean.dtype != logVar.dtype:
             raise ValueError(f"{source}: the sampler's heads disagree: mean {mean.inputDim}->{mean.outputDim} "
                              f"({mean.dtype}), logVar {logVar.inputDim}->{logVar.outputDim} ({logVar.dtype})")
-        sampler = cls.__new__(cls)
-        sampler.inputDim, sampler.latentDim = mean.inputDim, mean.outputDim
+        sampler = cls(mean.inputDim, mean.outputDim, dtype=mean.dtype)
         sampler.mean, sampler.logVar = mean, logVar
-        sampler.random, sampler.kl, sampler._kept = np.random.default_rng(), None, None
         try:
             sampler.random.bit_generator.state = json.loads(str(arrays[prefix + "random"]))
         except (KeyError, TypeError, ValueError) as error:

@@ -20,7 +20,6 @@ be several times slower than one: compare with ``--threads 1`` here and
 
 import argparse
 import pathlib
-import platform
 import sys
 import time
 
@@ -28,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from compare import machine  # noqa: E402  (this folder: the processor and library versions)
 from dataset import Dataset  # noqa: E402
 
 
@@ -87,7 +87,7 @@ def main(argv=None):
 
     model = VAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=arguments.learning_rate)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()}")
+    print(f"{machine()}; PyTorch using {torch.get_num_threads()} thread(s)")
     seconds = []
     for epoch in range(arguments.epochs):
         start = time.perf_counter()

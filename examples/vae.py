@@ -48,7 +48,8 @@ def parseArguments(argv=None):
     parser.add_argument("--data-dir", default=None,
                         help="folder holding mnist/ (default $DEEPBASICS_DATA_DIR, then ~/.cache/deepbasics)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and noise (default 0)")
-    parser.add_argument("--plots", metavar="DIR", help="write vae_latent.png, vae_grid.png, vae_interpolation.png to DIR")
+    parser.add_argument("--plots", metavar="DIR",
+                        help="write vae_latent.png, vae_grid.png and vae_interpolation.png to DIR")
     parser.add_argument("--save", metavar="PATH", help="save the trained VAE to PATH (.npz)")
     parser.add_argument("--load", metavar="PATH",
                         help="evaluate (and plot) a VAE saved with --save instead of training a new one")
