@@ -347,16 +347,18 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
     sizes = [layers[0].inputDim] + [layer.outputDim for layer in layers]
     columns = [_shownNeurons(size, maxNeurons) for size in sizes]
     tallest = max(len(shown) + elided for shown, elided in columns)
-    figure, axes = _figure(figsize or (2.2 * len(sizes) + (1.5 if weights else 0), 0.55 * tallest + 1.5))
+    spacing, radius = 3.0, 0.3   # in data units: neighbours in a column are 1 apart
+    width, height = (len(sizes) - 1) * spacing + 2, tallest + 1.8
+    # 0.55 inch per data unit (the axes keep an equal aspect), plus room for the title and colour bar.
+    figure, axes = _figure(figsize or (0.55 * width + 0.4 + (1.5 if weights else 0), 0.55 * height + 0.6))
     ax = axes[0, 0]
-    spacing, radius = 3.0, 0.3
     positions = []
     for column, ((shown, elided), size) in enumerate(zip(columns, sizes)):
         color = INPUT_COLOR if column == 0 else OUTPUT_COLOR if column == len(sizes) - 1 else HIDDEN_COLOR
         heights, ellipsis = _columnPositions(shown, elided)
         positions.append(heights)
-        for height in heights:
-            ax.add_patch(Circle((column * spacing, height), radius, facecolor=color, edgecolor="black",
+        for y in heights:
+            ax.add_patch(Circle((column * spacing, y), radius, facecolor=color, edgecolor="black",
                                 linewidth=0.8, zorder=3))
         if elided:
             ax.text(column * spacing, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
@@ -389,8 +391,8 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
     if weights:
         bar = figure.colorbar(ax.collections[-1], ax=ax, shrink=0.6)
         bar.set_label("weight / largest |weight| of its layer")
-    ax.set_xlim(-1, (len(sizes) - 1) * spacing + 1)
-    ax.set_ylim(-tallest / 2 - 1.6, tallest / 2 + 0.2)
+    ax.set_xlim(-1, width - 1)
+    ax.set_ylim(-tallest / 2 - 1.6, height - tallest / 2 - 1.6)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("MLP " + "-".join(str(size) for size in sizes))

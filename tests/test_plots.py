@@ -156,6 +156,13 @@ def test_network_draws_one_circle_per_neuron_coloured_by_layer_and_every_connect
     assert [len(collection.get_segments()) for collection in ax.collections
             if isinstance(collection, LineCollection)] == [3 * 4, 4 * 2]
     assert ax.get_title() == "MLP 3-4-2"
+    # Everything is inside the visible area: circles and the captions below them.
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    for circle in circles:
+        (x, y), r = circle.center, circle.radius
+        assert left < x - r and x + r < right and bottom < y - r and y + r < top
+    for text in ax.texts:
+        assert left < text.get_position()[0] < right and bottom < text.get_position()[1] < top
 
 
 def test_a_large_layer_shows_its_first_and_last_neurons_around_an_ellipsis_with_its_count():
