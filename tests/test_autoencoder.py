@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from activations import Identity, ReLU, Sigmoid, Tanh
 from autoencoder import Autoencoder, GaussianNoise, Masking, Noise, SaltAndPepper, psnr
@@ -100,6 +102,18 @@ def test_masking_zeroes_the_given_share_and_keeps_the_rest():
 def test_bad_noise_arguments_are_refused_with_the_culprit(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from([GaussianNoise, SaltAndPepper, Masking]), strength=st.floats(0, 1),
+       low=st.floats(-5, 5), width=st.floats(0.01, 10), shape=st.tuples(st.integers(1, 6), st.integers(1, 9)),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32))
+def test_any_noise_keeps_shape_and_dtype_and_stays_within_the_bounds(kind, strength, low, width, shape, dtype, seed):
+    bounds = (low, low + width)
+    x = np.random.default_rng(seed).uniform(*bounds, size=shape).astype(dtype)
+    noisy = kind(strength, bounds=bounds, seed=seed)(x)
+    assert noisy.shape == x.shape and noisy.dtype == dtype
+    assert np.all(noisy >= dtype(bounds[0])) and np.all(noisy <= dtype(bounds[1]))
 
 
 def test_noise_repr_reads_like_the_code():
