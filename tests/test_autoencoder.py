@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from activations import Identity, ReLU, Sigmoid, Tanh
 from autoencoder import Autoencoder, GaussianNoise, Masking, Noise, SaltAndPepper, psnr
-from callbacks import EarlyStopping
+from callbacks import EarlyStopping, ModelCheckpoint
 from conftest import ROOT
 from dataset import Dataset
 from helpers import assertGradient, numericalGradient
@@ -351,6 +351,15 @@ def test_save_and_load_predict_alike_and_resume_training_exactly(tmp_path):
         model.train(imageData(seed=9), MSE(), epochs=2, verbose=False)
     for a, b in zip(original.getWeights(), loaded.getWeights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_model_checkpoint_saves_loadable_autoencoders(tmp_path):
+    autoencoder = smallAutoencoder(Masking(0.3, seed=0))
+    autoencoder.train(imageData(), MSE(), epochs=2, verbose=False,
+                      callbacks=[ModelCheckpoint(tmp_path / "epoch{epoch}.npz")])
+    assert sorted(os.listdir(tmp_path)) == ["epoch1.npz", "epoch2.npz"]
+    last = Autoencoder.load(tmp_path / "epoch2.npz")
+    np.testing.assert_array_equal(last.reconstruct(images(4)), autoencoder.reconstruct(images(4)))
 
 
 def test_save_refuses_a_noise_that_load_could_not_rebuild(tmp_path):
