@@ -21,6 +21,7 @@ function                                            draws
 ``plotMistakes(model, x, y)``                       misclassified images, surest first
 ``plotDecisionBoundary(model, x, y)``               predicted class over the plane, 2-D data
 ``LivePlot()``                                      a callback redrawing ``plotHistory``
+``saveFigure(figure, path)``                        any figure written atomically
 ==================================================  ==========================================
 
 >>> from activations import Tanh
@@ -66,9 +67,20 @@ def _figure(figsize, rows=1, columns=1, **keywords):
 
 
 def _finish(figure, save):
-    """Write ``figure`` to ``save`` (when given) through a temporary file, and return it."""
-    if save is None:
-        return figure
+    """Write ``figure`` to ``save`` when given, and return the figure."""
+    if save is not None:
+        saveFigure(figure, save)
+    return figure
+
+
+def saveFigure(figure, save):
+    """Write any matplotlib ``figure`` to the path ``save``, atomically, at ``DPI``; return the path.
+
+    The format follows the suffix (PNG without one). The figure goes to a
+    temporary file in the same folder first, then is renamed over ``save``:
+    an interrupted run never leaves half a picture. Every ``save=`` of this
+    module comes here; examples drawing figures of their own can use it too.
+    """
     path = os.path.abspath(os.fspath(save))
     folder = os.path.dirname(path)
     if not os.path.isdir(folder):
@@ -90,7 +102,7 @@ def _finish(figure, save):
     except BaseException:
         os.unlink(temporary)
         raise
-    return figure
+    return path
 
 
 # ------------------------------------------------------------------ history

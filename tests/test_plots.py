@@ -389,6 +389,14 @@ def test_save_writes_a_png_of_the_requested_size_atomically(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~_umask()
 
 
+def test_save_figure_writes_any_figure_and_returns_its_path(tmp_path):
+    pyplot = pytest.importorskip("matplotlib.pyplot")
+    figure = pyplot.figure(figsize=(2, 1))
+    pyplot.close(figure)
+    assert plots.saveFigure(figure, tmp_path / "own") == str(tmp_path / "own")   # no suffix: PNG
+    assert pngSize(tmp_path / "own") == (200, 100)
+
+
 def _umask():
     mask = os.umask(0)
     os.umask(mask)
