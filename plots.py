@@ -468,9 +468,20 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
 def plotActivations(activations=None, interval=(-5.0, 5.0), figsize=(12, 7), save=None):
     """Every activation of the chapter with its derivative, one panel each (2 rows x 3).
 
-    ``activations`` defaults to Identity, Sigmoid, Tanh, ReLU,
-    LeakyReLU(epsilon=0.1) and Softmax: the leak is ten times the default
-    0.01 so that the slope below 0 is visible at this scale.
+    Parameters
+    ----------
+    activations : sequence of activations.Activation, optional
+        Default Identity, Sigmoid, Tanh, ReLU, LeakyReLU(epsilon=0.1) and
+        Softmax: the leak is ten times the default 0.01 so that the slope
+        below 0 is visible at this scale.
+    interval : (float, float), default (-5, 5)
+    figsize : (float, float), default (12, 7)
+    save : str or path, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per activation, each as :func:`plotActivation` draws it.
     """
     if activations is None:
         activations = [Identity(), Sigmoid(), Tanh(), ReLU(), LeakyReLU(epsilon=0.1), Softmax()]
