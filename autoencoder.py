@@ -35,10 +35,10 @@ import os
 
 import numpy as np
 
+import nn
 import training
 from checks import checkInstance, checkInteger
 from loss import Loss
-import nn
 from nn import MLP
 
 METRICS = ("train_loss", "test_loss", "test_psnr")
@@ -432,8 +432,10 @@ class Autoencoder:
         except (KeyError, ValueError, TypeError, AttributeError) as error:
             raise ValueError(f"Autoencoder.load: {source} is not a deepbasics autoencoder file "
                              f"(part 'autoencoder': {error})") from error
-        encoder = MLP.fromArrays(arrays, prefix="encoder.", source=f"{source} (encoder)")
-        decoder = MLP.fromArrays(arrays, prefix="decoder.", source=f"{source} (decoder)")
+        unexpected = sorted(key for key in arrays
+                            if key != "autoencoder" and not key.startswith(("encoder.", "decoder.")))
+        if unexpected:
+            raise ValueError(f"Autoencoder.load: {source} has unexpected parts {unexpected}")
         noise = None
         if description.get("noise") is not None:
             try:
@@ -446,6 +448,8 @@ class Autoencoder:
             except (KeyError, ValueError, TypeError) as error:
                 raise ValueError(f"Autoencoder.load: {source} has an invalid noise description "
                                  f"(part 'noise': {error!r})") from error
+        encoder = MLP.fromArrays(arrays, prefix="encoder.", source=f"{source} (encoder)")
+        decoder = MLP.fromArrays(arrays, prefix="decoder.", source=f"{source} (decoder)")
         try:
             return cls(encoder, decoder, noise)
         except ValueError as error:

@@ -150,6 +150,13 @@ def test_encoder_and_decoder_widths_must_meet():
         Autoencoder(encoder, network([4, 16], [Sigmoid()]), noise=0.5)
 
 
+def test_summary_shows_the_noise_and_both_networks(capsys):
+    smallAutoencoder(Masking(0.25, seed=1)).summary()
+    out = capsys.readouterr().out
+    assert out.startswith("Autoencoder, noise Masking(fraction=0.25, bounds=(0.0, 1.0), seed=1)\nEncoder:")
+    assert "Decoder:" in out and out.count("Total parameters: ") == 2
+
+
 def test_reconstruct_is_decode_of_encode_and_keeps_no_noise():
     autoencoder = smallAutoencoder(GaussianNoise(0.5, seed=0))
     x = images(10)
@@ -402,6 +409,9 @@ def test_load_names_a_bad_noise_and_mismatched_networks(tmp_path):
     np.savez(tmp_path / "badnoise.npz", **{**arrays, "autoencoder": np.array(json.dumps(description))})
     with pytest.raises(ValueError, match=r"badnoise.npz has an invalid noise description \(part 'noise'.*std"):
         Autoencoder.load(tmp_path / "badnoise.npz")
+    np.savez(tmp_path / "extra.npz", **arrays, stowaway=np.zeros(3))
+    with pytest.raises(ValueError, match=r"extra.npz has unexpected parts \['stowaway'\]"):
+        Autoencoder.load(tmp_path / "extra.npz")
     other = Autoencoder(network([16, 5], [ReLU()]), network([5, 8, 16], [ReLU(), Sigmoid()]))
     other = dict(np.load(other.save(tmp_path / "b")))
     mixed = {**arrays, **{key: value for key, value in other.items() if key.startswith("decoder.")}}
