@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "examples"))
 import numpy as np  # noqa: E402
 
 from autoencoder import GaussianNoise, psnr  # noqa: E402
+from compare import machine  # noqa: E402  (this folder: the processor and library versions)
 from dataset import Dataset  # noqa: E402
 
 LIBRARIES = ("deepbasics", "pytorch")
@@ -47,20 +48,6 @@ def parseArguments(argv=None):
                         help="limit both libraries to this many BLAS/OpenMP threads (needs threadpoolctl); on "
                              "a machine shared with other jobs, 1 avoids threads waiting for each other")
     return parser.parse_args(argv)
-
-
-def processor():
-    """The processor's name and the number of cores, for the figures' caption."""
-    name = "unknown processor"
-    try:
-        with open("/proc/cpuinfo") as file:
-            name = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
-        with open("/proc/cpuinfo") as file:
-            if "avx512f" in file.read():
-                name += ", AVX-512"
-    except (OSError, StopIteration):
-        pass
-    return f"{name}, {os.cpu_count()} cores"
 
 
 def limitThreads(count, torchToo):
@@ -148,7 +135,7 @@ def main(argv=None):
         trainers[library] = (deepbasicsTrainer if library == "deepbasics" else pytorchTrainer)(data, arguments)
     threads = "" if arguments.threads is None else f", {arguments.threads} thread(s) each"
     print(f"Denoising autoencoder 784-256-64-256-784 on {arguments.dataset} ({len(data.x_train)} training "
-          f"images), batch {arguments.batch_size}, noise std {arguments.noise:g}; {processor()}{threads}")
+          f"images), batch {arguments.batch_size}, noise std {arguments.noise:g}; {machine()}{threads}")
     seconds = {library: 0.0 for library in trainers}
     results = {}
     for epoch in range(arguments.epochs):
