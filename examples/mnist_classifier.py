@@ -45,7 +45,14 @@ def parseArguments(argv=None):
     parser.add_argument("--plots", metavar="DIR",
                         help="write history, network, weights, confusion and mistakes PNGs to DIR "
                              '(needs pip install "deepbasics[plot]")')
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.plots:
+        # Say so now rather than after training.
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error('--plots needs matplotlib: pip install "deepbasics[plot]"')
+    return arguments
 
 
 def buildClassifier(learningRate, seed, dtype):

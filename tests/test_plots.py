@@ -513,6 +513,17 @@ def test_make_images_has_help_and_shrinks_a_png_to_a_palette_of_the_same_size(tm
     assert os.listdir(tmp_path) == ["history.png"]
 
 
+def test_mnist_example_refuses_plots_without_matplotlib_before_training():
+    code = ("import runpy, sys\n"
+            "sys.modules['matplotlib'] = None\n"
+            "sys.argv = ['mnist_classifier.py', '--plots', 'never']\n"
+            "runpy.run_path('examples/mnist_classifier.py', run_name='__main__')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert '--plots needs matplotlib: pip install "deepbasics[plot]"' in result.stderr
+    assert "Loaded" not in result.stdout and not (ROOT / "never").exists()
+
+
 @pytest.mark.slow
 def test_mnist_example_writes_the_five_figures(mnistDir, tmp_path):
     folder = tmp_path / "plots"
