@@ -712,7 +712,7 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
                       figsize=figsize)
 
 
-def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None, figsize=(5, 4.5)):
+def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None, title=None, figsize=(5, 4.5)):
     """The class the model predicts at every point of the plane, with the data on top.
 
     Parameters
@@ -726,6 +726,8 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
         Grid points along each axis; the grid covers the data plus 10% margins.
     classNames : sequence of str, optional
         Legend entries; default ``class 0``, ``class 1``, ...
+    title : str, optional
+        Default ``"predicted class (background) and data"``.
     figsize : (float, float), default (5, 4.5)
 
     Returns
@@ -770,7 +772,7 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     ax.set_xlabel("x[:, 0]")
     ax.set_ylabel("x[:, 1]")
     ax.legend(fontsize="small", loc="best")
-    ax.set_title("predicted class (background) and data")
+    ax.set_title("predicted class (background) and data" if title is None else title)
     return _finish(figure, save)
 
 

@@ -371,7 +371,8 @@ def test_decision_boundary_shows_the_predicted_class_over_a_grid_and_the_points_
 def test_decision_boundary_with_one_sigmoid_output_and_errors():
     model = classifierOf([[1.0, 0.0]], [-0.5])   # class 1 where x0 > 1
     x = np.array([[0.0, 0.0], [2.0, 0.0]])
-    ax = plots.plotDecisionBoundary(model, x, np.array([0, 1]), resolution=11).axes[0]
+    ax = plots.plotDecisionBoundary(model, x, np.array([0, 1]), resolution=11, title="epoch 3").axes[0]
+    assert ax.get_title() == "epoch 3"
     left, right, _, _ = ax.images[0].get_extent()
     np.testing.assert_array_equal(ax.images[0].get_array()[0], (np.linspace(left, right, 11) - 0.5 > 0.5))
     with pytest.raises(ValueError, match=r"x must be \(n, 2\)"):
