@@ -307,7 +307,7 @@ class Autoencoder:
         self.decoder.setWeights(weights[split:])
 
     # ---------------------------------------------------------- training
-    def train(self, dataset, loss, epochs, metrics=[], tensorboard=False, callbacks={}, verbose=True):
+    def train(self, dataset, loss, epochs, metrics=(), tensorboard=False, callbacks=None, verbose=True):
         """Train on noisy copies of ``dataset.x_train`` towards the clean ones.
 
         Every mini-batch ``x`` is corrupted afresh by ``noise``; the
