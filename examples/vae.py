@@ -21,7 +21,6 @@ import os
 import pathlib
 import statistics
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -78,35 +77,20 @@ def _imageRow(images, columns):
     return tiles.reshape(rows, columns, 28, 28).transpose(0, 2, 1, 3).reshape(rows * 28, columns * 28)
 
 
-def _saveFigure(figure, path):
-    """Write a figure atomically (temporary file, then rename), as every file here is."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".png.part")
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
-        umask = os.umask(0)   # mkstemp made the file private; give it the permissions open() would
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
-
-
 def plotLatentSpace(vae, x, labels, path):
     """Scatter the codes ``mu`` of ``x``, coloured by digit (first two dimensions beyond a 2-D latent)."""
     import matplotlib.pyplot as plt
+    from plots import saveFigure
 
     mu = vae.encode(x)[0]
-    figure, axes = plt.subplots(figsize=(7, 6))
+    figure, axes = plt.subplots(figsize=(7, 6), layout="constrained")
     points = axes.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=2, vmin=-0.5, vmax=9.5)
     figure.colorbar(points, ax=axes, ticks=range(10), label="digit")
     axes.set_xlabel("z[0]")
     axes.set_ylabel("z[1]")
     shown = "" if vae.latentDim == 2 else f" (first 2 of {vae.latentDim} dimensions)"
     axes.set_title(f"Latent codes mu of {len(x):,} test digits{shown}")
-    _saveFigure(figure, path)
+    saveFigure(figure, path)
     plt.close(figure)
 
 
@@ -117,12 +101,13 @@ def plotLatentGrid(vae, path, size=15):
     every row and column covers the same share of the prior's mass.
     """
     import matplotlib.pyplot as plt
+    from plots import saveFigure
 
     quantiles = [statistics.NormalDist().inv_cdf(q) for q in np.linspace(0.05, 0.95, size)]
     z = np.zeros((size * size, vae.latentDim))
     z[:, 0] = np.tile(quantiles, size)
     z[:, 1] = np.repeat(quantiles[::-1], size)   # z[1] grows upwards, as on the scatter plot
-    figure, axes = plt.subplots(figsize=(7, 7))
+    figure, axes = plt.subplots(figsize=(7, 7), layout="constrained")
     # Drawn as plots.plotImages draws digits: white on black, 0 to 1.
     axes.imshow(_imageRow(vae.decode(z), size), cmap="gray", vmin=0, vmax=1)
     # The codes are not evenly spaced: tick the centres of every other digit with its code.
@@ -132,7 +117,7 @@ def plotLatentGrid(vae, path, size=15):
     axes.set_xlabel("z[0]")
     axes.set_ylabel("z[1]")
     axes.set_title("Digits decoded over the latent plane (prior quantiles 5% to 95%)")
-    _saveFigure(figure, path)
+    saveFigure(figure, path)
     plt.close(figure)
 
 

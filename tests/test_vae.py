@@ -373,14 +373,25 @@ def test_example_refuses_a_latent_of_zero():
 
 
 @pytest.mark.slow
-def test_pytorch_reference_runs_and_prints_the_same_final_line(tmp_path):
+def test_pytorch_reference_trains_both_libraries_in_turns_and_compares_them():
     pytest.importorskip("torch")
+    pytest.importorskip("threadpoolctl")
     folder = conftest.dataDir()
     if folder is None or not (folder / "mnist").is_dir():
         pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
     result = subprocess.run(
         [sys.executable, "benchmarks/vae_torch.py", "--epochs", "1", "--train-size", "2000", "--threads", "1",
-         "--data-dir", str(folder)], cwd=conftest.ROOT, capture_output=True, text=True, timeout=600)
+         "--hidden", "100", "--data-dir", str(folder)], cwd=conftest.ROOT, capture_output=True, text=True,
+        timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    final = [line for line in result.stdout.splitlines() if line.startswith("Test -ELBO: ")]
-    assert len(final) == 1 and 150 < float(final[0].split()[2]) < 300
+    lines = result.stdout.splitlines()
+    figures = {}
+    for name in ("deepbasics", "pytorch"):
+        final = [line for line in lines if line.startswith(f"{name}: Test -ELBO: ")]
+        assert len(final) == 1, result.stdout
+        figures[name] = float(final[0].split()[3])
+        assert 150 < figures[name] < 350
+    ratio = [line for line in lines if line.startswith("deepbasics / pytorch: test -ELBO ")]
+    assert len(ratio) == 1
+    assert float(ratio[0].split()[5].rstrip(",")) == pytest.approx(figures["deepbasics"] / figures["pytorch"],
+                                                                   abs=2e-3)
