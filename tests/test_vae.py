@@ -211,6 +211,7 @@ def test_evaluate_is_reproducible_and_checks_its_input():
 
 
 # ------------------------------------------------------------------ training
+@pytest.mark.slow   # 1.5 s alone, but BLAS threads on a busy machine have made it 28 s
 def test_training_on_mnist_lowers_the_test_negative_elbo(mnist):
     vae = smallMnistVAE()
     before = vae.evaluate(mnist.x_test)["loss"]
