@@ -11,6 +11,7 @@ generated digits, computed by the same classifier and the same function
 (gan.mnistScore) as the example. Run from the project root:
 
     python benchmarks/gan_torch.py --epochs 30 --classifier mnist.npz
+    python benchmarks/gan_torch.py --threads 1   # on a machine shared with other jobs
 """
 
 import argparse
@@ -23,6 +24,8 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from compare import machine  # noqa: E402  (this folder: the processor and library versions)
 
 
 def loadExample():
@@ -40,7 +43,9 @@ def parseArguments(argv=None):
                         help="MNIST classifier saved by examples/mnist_classifier.py --save (default: train one)")
     parser.add_argument("--real-label", type=float, default=1.0, help="target for real digits (default 1.0)")
     parser.add_argument("--train-size", type=int, default=60000, help="real digits to learn from (default 60000)")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads (default: PyTorch's); on a machine shared with other jobs, 1 "
+                             "avoids threads waiting for each other (give OPENBLAS_NUM_THREADS=1 to the example)")
     parser.add_argument("--data-dir", default=None, help="folder holding mnist/ (default $DEEPBASICS_DATA_DIR)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, noise and shuffling (default 0)")
     return parser.parse_args(argv)
@@ -70,8 +75,8 @@ def main(argv=None):
     mnist = example.loadMnist(arguments.data_dir, arguments.train_size, arguments.seed)
     classifier = example.scoringClassifier(arguments.classifier, arguments.data_dir, arguments.seed)
     realScore, realShares = example.scoreDigits(classifier, mnist.x_test * 2 - 1)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s); real test digits: "
-          f"MNIST score {realScore:.2f}", flush=True)
+    print(f"{machine()}; PyTorch on {torch.get_num_threads()} thread(s)", flush=True)
+    print(f"Real test digits: MNIST score {realScore:.2f}", flush=True)
 
     real = torch.from_numpy(mnist.x_train * 2 - 1)
     generator, discriminator = buildNetworks(torch)

@@ -23,7 +23,6 @@ import importlib.util
 import os
 import pathlib
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -47,7 +46,8 @@ SCORE_SAMPLES = 10000
 def parseArguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30, help="passes over the training set (default 30)")
-    parser.add_argument("--plots", metavar="DIR", help="save a grid of 100 generated digits to DIR after every epoch")
+    parser.add_argument("--plots", metavar="DIR", help="save a grid of 100 generated digits to DIR after every "
+                        'epoch (needs pip install "deepbasics[plot]")')
     parser.add_argument("--classifier", metavar="PATH",
                         help="MNIST classifier saved by examples/mnist_classifier.py --save (default: train one)")
     parser.add_argument("--save", metavar="PATH", help="save the trained GAN to PATH (.npz)")
@@ -63,6 +63,12 @@ def parseArguments(argv=None):
     arguments = parser.parse_args(argv)
     if arguments.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {arguments.epochs}")
+    if arguments.plots:
+        # Say so now rather than after an epoch of training.
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error('--plots needs matplotlib: pip install "deepbasics[plot]"')
     return arguments
 
 
@@ -114,43 +120,9 @@ def formatShares(shares):
 
 
 def saveGrid(images, path, title):
-    """Save ``images (100, 784)`` in [-1, 1] as a 10x10 grid, with plots.plotImages when it exists."""
-    import matplotlib
-    matplotlib.use("Agg")
-    pixels = (np.clip(images, -1, 1) + 1) / 2
-    try:
-        import plots
-        plotImages = plots.plotImages
-    except (ImportError, AttributeError):
-        plotImages = None
-    if plotImages is not None:
-        figure = plotImages(pixels, rows=10)
-        figure.suptitle(title)
-        _saveFigure(figure, path)
-        return
-    import matplotlib.pyplot as plt
-    grid = pixels.reshape(10, 10, 28, 28).transpose(0, 2, 1, 3).reshape(280, 280)
-    figure, axes = plt.subplots(figsize=(5, 5.3))
-    axes.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
-    axes.set_axis_off()
-    axes.set_title(title)
-    _saveFigure(figure, path)
-
-
-def _saveFigure(figure, path):
-    """Write ``figure`` to ``path`` atomically (temporary file + rename), then close it."""
-    import matplotlib.pyplot as plt
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".gan-", suffix=".png")
-    os.close(handle)
-    try:
-        figure.savefig(temporary, dpi=100, bbox_inches="tight")
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    finally:
-        plt.close(figure)
+    """Save ``images (100, 784)`` in [-1, 1] (the generator's Tanh) as a 10x10 grid."""
+    import plots   # only now: training needs no matplotlib
+    plots.plotImages(images, rows=10, valueRange=(-1, 1), title=title, figsize=(6, 6.3), save=path)
 
 
 def main(argv=None):
