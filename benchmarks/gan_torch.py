@@ -12,6 +12,7 @@ generated digits, computed by the same classifier and the same function
 
     python benchmarks/gan_torch.py --epochs 30 --classifier mnist.npz
     python benchmarks/gan_torch.py --threads 1   # on a machine shared with other jobs
+    python benchmarks/gan_torch.py --epochs 0 --speed-rounds 5   # only the speed, in turns
 """
 
 import argparse
@@ -38,7 +39,10 @@ def loadExample():
 
 def parseArguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=30, help="passes over the training set (default 30)")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="passes over the training set (default 30; 0 with --speed-rounds only times)")
+    parser.add_argument("--speed-rounds", type=int, default=0,
+                        help="first time deepbasics and PyTorch in turns, this many rounds of 20 batches (default 0)")
     parser.add_argument("--classifier", metavar="PATH",
                         help="MNIST classifier saved by examples/mnist_classifier.py --save (default: train one)")
     parser.add_argument("--real-label", type=float, default=1.0, help="target for real digits (default 1.0)")
@@ -65,6 +69,54 @@ def buildNetworks(torch):
     return generator, discriminator
 
 
+def torchTrainer(torch, realLabel):
+    """The reference's networks and its training step ``step(x) -> (discriminatorLoss, generatorLoss)``."""
+    generator, discriminator = buildNetworks(torch)
+    loss = torch.nn.BCELoss()
+    generatorOptimizer = torch.optim.Adam(generator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    discriminatorOptimizer = torch.optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+
+    def step(x):
+        n = len(x)
+        fake = generator(torch.randn(n, 100)).detach()
+        labels = torch.cat([torch.full((n, 1), realLabel), torch.zeros(n, 1)])
+        discriminatorLoss = loss(discriminator(torch.cat([x, fake])), labels)
+        discriminatorOptimizer.zero_grad()
+        discriminatorLoss.backward()
+        discriminatorOptimizer.step()
+        generatorLoss = loss(discriminator(generator(torch.randn(n, 100))), torch.ones(n, 1))
+        generatorOptimizer.zero_grad()
+        generatorLoss.backward()   # also fills the discriminator's gradients; they are zeroed before use
+        generatorOptimizer.step()
+        return discriminatorLoss.item(), generatorLoss.item()
+
+    return generator, step
+
+
+def compareSpeed(torch, example, real, rounds, batches=20, batchSize=128):
+    """Time ``batches`` training steps of each library in turns, ``rounds`` times; print s/epoch and the ratio.
+
+    Taking turns in one process exposes both to the same load, which on a
+    shared machine moves more than the difference being measured.
+    """
+    gan = example.buildGAN()
+    _, torchStep = torchTrainer(torch, 1.0)
+    x = real[:batchSize]
+    timings = {"deepbasics": [], "PyTorch": []}
+    steps = {"deepbasics": lambda: gan.trainStep(x), "PyTorch": lambda: torchStep(torch.from_numpy(x))}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(batches):
+                step()
+            timings[name].append((time.perf_counter() - start) / batches)
+    perEpoch = -(-60000 // batchSize)   # a full MNIST epoch, whatever --train-size
+    medians = {name: float(np.median(values)) * perEpoch for name, values in timings.items()}
+    print(f"Speed, in turns ({rounds} rounds of {batches} batches of {batchSize} each), as seconds per MNIST epoch "
+          f"({perEpoch} batches): deepbasics {medians['deepbasics']:.1f}, PyTorch {medians['PyTorch']:.1f}, "
+          f"deepbasics / PyTorch = {medians['deepbasics'] / medians['PyTorch']:.2f}", flush=True)
+
+
 def main(argv=None):
     arguments = parseArguments(argv)
     import torch
@@ -73,16 +125,17 @@ def main(argv=None):
     torch.manual_seed(arguments.seed)
     example = loadExample()
     mnist = example.loadMnist(arguments.data_dir, arguments.train_size, arguments.seed)
+    print(f"{machine()}; PyTorch on {torch.get_num_threads()} thread(s)", flush=True)
+    if arguments.speed_rounds:
+        compareSpeed(torch, example, mnist.x_train * 2 - 1, arguments.speed_rounds)
+    if arguments.epochs == 0:
+        return
     classifier = example.scoringClassifier(arguments.classifier, arguments.data_dir, arguments.seed)
     realScore, realShares = example.scoreDigits(classifier, mnist.x_test * 2 - 1)
-    print(f"{machine()}; PyTorch on {torch.get_num_threads()} thread(s)", flush=True)
     print(f"Real test digits: MNIST score {realScore:.2f}", flush=True)
 
     real = torch.from_numpy(mnist.x_train * 2 - 1)
-    generator, discriminator = buildNetworks(torch)
-    loss = torch.nn.BCELoss()
-    generatorOptimizer = torch.optim.Adam(generator.parameters(), lr=0.0002, betas=(0.5, 0.999))
-    discriminatorOptimizer = torch.optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    generator, step = torchTrainer(torch, arguments.real_label)
     batchSize, scores, seconds = 128, [], []
     for epoch in range(arguments.epochs):
         start = time.perf_counter()
@@ -90,18 +143,7 @@ def main(argv=None):
         order = torch.randperm(len(real))
         for first in range(0, len(real), batchSize):
             x = real[order[first:first + batchSize]]
-            n = len(x)
-            fake = generator(torch.randn(n, 100)).detach()
-            labels = torch.cat([torch.full((n, 1), arguments.real_label), torch.zeros(n, 1)])
-            discriminatorLoss = loss(discriminator(torch.cat([x, fake])), labels)
-            discriminatorOptimizer.zero_grad()
-            discriminatorLoss.backward()
-            discriminatorOptimizer.step()
-            generatorLoss = loss(discriminator(generator(torch.randn(n, 100))), torch.ones(n, 1))
-            generatorOptimizer.zero_grad()
-            generatorLoss.backward()   # also fills the discriminator's gradients; they are zeroed before use
-            generatorOptimizer.step()
-            totals += n * np.array([discriminatorLoss.item(), generatorLoss.item()])
+            totals += len(x) * np.array(step(x))
         seconds.append(time.perf_counter() - start)
         with torch.no_grad():
             samples = generator(torch.randn(example.SCORE_SAMPLES, 100)).numpy()

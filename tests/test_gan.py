@@ -396,9 +396,10 @@ def test_pytorch_reference_trains_and_prints_the_score(smallClassifier):
     classifier, folder = smallClassifier
     result = subprocess.run(
         [sys.executable, "benchmarks/gan_torch.py", "--epochs", "1", "--train-size", "512", "--classifier",
-         classifier], cwd=ROOT, capture_output=True, text=True, timeout=600,
+         classifier, "--speed-rounds", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "DEEPBASICS_DATA_DIR": str(folder)})
     assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"deepbasics / PyTorch = \d+\.\d\d$", result.stdout, re.MULTILINE)
     assert re.search(r"^MNIST score \(PyTorch\): generated \d+\.\d, real test digits \d+\.\d$", result.stdout,
                      re.MULTILINE)
 
