@@ -4,7 +4,9 @@ The core keeps a trick that makes the code harder to read only when it saves
 5% or more. This script trains one model per variant, the variants taking
 turns epoch by epoch in one process (so that a noisy neighbour slows them
 alike), and prints each variant's median seconds per epoch against the core
-as it is:
+as it is. Times are CPU seconds of this process (``time.process_time``), which
+a busy neighbour disturbs much less than wall-clock seconds; run it with
+``OPENBLAS_NUM_THREADS=1`` so that idle BLAS threads spinning do not count:
 
 - ``no subnormal flush``: Adam never sets first moments below float32's
   smallest normal number to zero (``optimizer._flushSubnormals``);
@@ -13,7 +15,7 @@ as it is:
 - ``predict in one block``: ``MLP.predict`` (and so the test metrics) works
   on all rows at once instead of blocks of 2048 (timed on the test set).
 
-    DEEPBASICS_DATA_DIR=../shared/data python benchmarks/tricks.py --epochs 6
+    OPENBLAS_NUM_THREADS=1 DEEPBASICS_DATA_DIR=../shared/data python benchmarks/tricks.py --epochs 6
 """
 
 import argparse
@@ -78,10 +80,10 @@ def main(argv=None):
     for epoch in range(arguments.epochs):
         for name in (list(VARIANTS) if epoch % 2 == 0 else list(reversed(VARIANTS))):
             with VARIANTS[name]():
-                start = time.perf_counter()
+                start = time.process_time()
                 models[name].train(data[name], loss=CrossEntropy(), epochs=1, verbose=False)
-                times[name].append(time.perf_counter() - start)
-    print(f"Seconds per training epoch, median of epochs 2 to {arguments.epochs} "
+                times[name].append(time.process_time() - start)
+    print(f"CPU seconds per training epoch, median of epochs 2 to {arguments.epochs} "
           f"(the first epoch has no subnormal numbers yet):")
     base = statistics.median(times["as is"][1:])
     for name, seconds in times.items():
@@ -93,9 +95,9 @@ def main(argv=None):
     for _ in range(7):
         for name in predictTimes:
             with patched(nn, "_BLOCK", 2048 if name == "blocks of 2048" else len(x)):
-                start = time.perf_counter()
+                start = time.process_time()
                 model.predict(x)
-                predictTimes[name].append(time.perf_counter() - start)
+                predictTimes[name].append(time.process_time() - start)
     base = statistics.median(predictTimes["blocks of 2048"])
     print("Predicting the 10,000 test images, median of 7:")
     for name, seconds in predictTimes.items():
