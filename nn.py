@@ -28,7 +28,6 @@ from checks import checkFloatType, checkInstance
 from layers import Dense
 from saving import readArchive, writeArchive  # noqa: F401  (also for models made of several MLPs)
 
-_BLOCK = 2048  # rows per block when predicting many samples: small enough to stay in cache
 
 
 class MLP:
@@ -114,17 +113,11 @@ class MLP:
         return x
 
     def predict(self, x):
-        """The output of ``forward`` without touching training state, in blocks of rows."""
+        """The output of ``forward`` without touching training state."""
         x = self._input(x)
-        if x.ndim == 1:
-            return self.predict(x[np.newaxis])[0]
-        out = np.empty((x.shape[0], self.outputDim), dtype=self.dtype)
-        for start in range(0, x.shape[0], _BLOCK):
-            block = x[start:start + _BLOCK]
-            for layer in self.layers:
-                block = layer.predict(block)
-            out[start:start + _BLOCK] = block
-        return out
+        for layer in self.layers:
+            x = layer.predict(x)
+        return x
 
     def backward(self, lossGradient, inputGradient=False):
         """Backpropagation: fill ``dW``, ``db`` of every layer, from the last to the first.

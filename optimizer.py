@@ -149,10 +149,11 @@ def _flushSubnormals(array):
 
     Speed only: ``m`` of a weight whose gradient is almost always zero (fed
     by an MNIST pixel that is nearly always black) shrinks by ``beta_1``
-    every step into the subnormal range, where the processor's float
-    arithmetic is many times slower; on the chapter's classifier that made
-    every epoch after the first about 20% slower. Such entries move their
-    weight by less than 1e-30, so zero is the same step.
+    every step into the subnormal range, where float arithmetic is many
+    times slower on some processors. On an Intel Xeon that made every epoch
+    of the chapter's classifier after the first about 20% slower; on an AMD
+    EPYC 2% (``benchmarks/tricks.py``). Such entries move their weight by
+    less than 1e-30, so zero is the same step.
     """
     np.copyto(array, 0, where=np.abs(array) < np.finfo(array.dtype).tiny)
 
