@@ -176,9 +176,11 @@ class Sampler:
         return self.mean.parameters() + self.logVar.parameters()
 
     def getWeights(self):
+        """Copies of every parameter array: the mean head's, then the log-variance head's."""
         return self.mean.getWeights() + self.logVar.getWeights()
 
     def setWeights(self, weights):
+        """Copy ``weights`` (as returned by ``getWeights``) into both heads."""
         count = len(self.mean.getWeights())
         self.mean.setWeights(weights[:count])
         self.logVar.setWeights(weights[count:])
