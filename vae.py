@@ -368,7 +368,7 @@ class VAE:
         ------
         FloatingPointError
             When the loss becomes NaN or infinite; the weights are restored
-            to those before the step that made it so.
+            to the last ones whose loss was finite.
         """
         checkInteger("VAE.train", "epochs", epochs)
         if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):

@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import conftest
 
@@ -93,6 +95,20 @@ def test_sampler_backward_gives_the_input_gradient_of_path_and_kl():
     assertGradient(inputGradient, numericalGradient(lossValue, x), "Sampler dL/dx")
     for index, ((parameter, _), gradient) in enumerate(zip(sampler.parameters(), analytic)):
         assertGradient(gradient, numericalGradient(lossValue, parameter), f"Sampler parameter {index}")
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 5), inputDim=st.integers(1, 6), latentDim=st.integers(1, 4), seed=st.integers(0, 2**16),
+       scale=st.floats(0.0, 10.0))
+def test_sampler_shapes_and_kl_for_any_sizes(n, inputDim, latentDim, seed, scale):
+    """z and dL/dx keep their shapes, the KL is never negative, and with eps = 0, z is the mean."""
+    sampler = Sampler(inputDim, latentDim, seed=seed, dtype=np.float64)
+    x = scale * np.random.default_rng(seed).normal(size=(n, inputDim))
+    assert sampler.forward(x).shape == (n, latentDim)
+    assert sampler.kl >= 0
+    np.testing.assert_array_equal(sampler.forward(x, noise=np.zeros((n, latentDim))), sampler.predict(x)[0])
+    assert sampler.backward(np.ones((n, latentDim))).shape == (n, inputDim)
+    assert sampler.backward(np.ones((n, latentDim)), inputGradient=False) is None
 
 
 def test_sampler_checks_its_arguments():
