@@ -6,7 +6,7 @@ downloaded to ~/.cache/deepbasics the first time, or read from
 $DEEPBASICS_DATA_DIR / --data-dir):
 
     python examples/vae.py
-    python examples/vae.py --epochs 5 --plots docs/images
+    python examples/vae.py --epochs 5 --plots pictures
     python examples/vae.py --latent 20 --save vae.npz
     python examples/vae.py --load vae.npz --plots pictures
 
@@ -69,8 +69,8 @@ def buildVAE(latent, hidden, learningRate, seed):
     return VAE(encoder, Sampler(hidden, latent, optimizer=optimizer, seed=seed + 3), decoder)
 
 
-def _imageRow(images, columns):
-    """Tile ``images (n, 784)`` into one picture of ``columns`` digits per row."""
+def _tileImages(images, columns):
+    """Tile ``images (n, 784)`` into one grey-scale picture, ``columns`` digits to a row."""
     rows = -(-len(images) // columns)
     tiles = np.ones((rows * columns, 28, 28))
     tiles[:len(images)] = images.reshape(-1, 28, 28)
@@ -109,7 +109,7 @@ def plotLatentGrid(vae, path, size=15):
     z[:, 1] = np.repeat(quantiles[::-1], size)   # z[1] grows upwards, as on the scatter plot
     figure, axes = plt.subplots(figsize=(7, 7), layout="constrained")
     # Drawn as plots.plotImages draws digits: white on black, 0 to 1.
-    axes.imshow(_imageRow(vae.decode(z), size), cmap="gray", vmin=0, vmax=1)
+    axes.imshow(_tileImages(vae.decode(z), size), cmap="gray", vmin=0, vmax=1)
     # The codes are not evenly spaced: tick the centres of every other digit with its code.
     centres, shown = np.arange(size) * 28 + 13.5, slice(None, None, 2)
     axes.set_xticks(centres[shown], [f"{q:.2f}" for q in quantiles[shown]])
