@@ -6,7 +6,7 @@ betas=(0.5, 0.999)) for each, batch 128, MNIST scaled to [-1, 1]. Every batch
 does what gan.GAN.trainStep does: one discriminator step on the real digits
 (label --real-label) and as many generated ones (label 0), then one generator
 step on fresh noise with label 1. The weights keep PyTorch's default
-initialisation. After every epoch it prints the MNIST score of 10,000
+initialisation unless --init deepbasics draws them as layers.Dense does. After every epoch it prints the MNIST score of 10,000
 generated digits, computed by the same classifier and the same function
 (gan.mnistScore) as the example. Run from the project root:
 
@@ -51,6 +51,9 @@ def parseArguments(argv=None):
                         help="torch.set_num_threads (default: PyTorch's); on a machine shared with other jobs, 1 "
                              "avoids threads waiting for each other (give OPENBLAS_NUM_THREADS=1 to the example)")
     parser.add_argument("--data-dir", default=None, help="folder holding mnist/ (default $DEEPBASICS_DATA_DIR)")
+    parser.add_argument("--init", choices=["pytorch", "deepbasics"], default="pytorch",
+                        help="initial weights: PyTorch's default, or deepbasics' (He uniform before LeakyReLU, "
+                             "Glorot uniform before Tanh and Sigmoid, zero biases) (default pytorch)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, noise and shuffling (default 0)")
     return parser.parse_args(argv)
 
@@ -69,9 +72,24 @@ def buildNetworks(torch):
     return generator, discriminator
 
 
-def torchTrainer(torch, realLabel):
+def initialiseLikeDeepbasics(torch, network):
+    """Draw each Linear's weights as layers.Dense does: He before a LeakyReLU, Glorot otherwise; zero biases."""
+    modules = list(network)
+    for linear, activation in zip(modules[::2], modules[1::2]):
+        fanOut, fanIn = linear.weight.shape
+        heFamily = isinstance(activation, torch.nn.LeakyReLU)
+        limit = (6.0 / fanIn) ** 0.5 if heFamily else (6.0 / (fanIn + fanOut)) ** 0.5
+        with torch.no_grad():
+            linear.weight.uniform_(-limit, limit)
+            linear.bias.zero_()
+
+
+def torchTrainer(torch, realLabel, init="pytorch"):
     """The reference's networks and its training step ``step(x) -> (discriminatorLoss, generatorLoss)``."""
     generator, discriminator = buildNetworks(torch)
+    if init == "deepbasics":
+        initialiseLikeDeepbasics(torch, generator)
+        initialiseLikeDeepbasics(torch, discriminator)
     loss = torch.nn.BCELoss()
     generatorOptimizer = torch.optim.Adam(generator.parameters(), lr=0.0002, betas=(0.5, 0.999))
     discriminatorOptimizer = torch.optim.Adam(discriminator.parameters(), lr=0.0002, betas=(0.5, 0.999))
@@ -125,7 +143,8 @@ def main(argv=None):
     torch.manual_seed(arguments.seed)
     example = loadExample()
     mnist = example.loadMnist(arguments.data_dir, arguments.train_size, arguments.seed)
-    print(f"{machine()}; PyTorch on {torch.get_num_threads()} thread(s)", flush=True)
+    print(f"{machine()}; PyTorch on {torch.get_num_threads()} thread(s), {arguments.init} initialisation",
+          flush=True)
     if arguments.speed_rounds:
         compareSpeed(torch, example, mnist.x_train * 2 - 1, arguments.speed_rounds)
     if arguments.epochs == 0:
@@ -135,7 +154,7 @@ def main(argv=None):
     print(f"Real test digits: MNIST score {realScore:.2f}", flush=True)
 
     real = torch.from_numpy(mnist.x_train * 2 - 1)
-    generator, step = torchTrainer(torch, arguments.real_label)
+    generator, step = torchTrainer(torch, arguments.real_label, arguments.init)
     batchSize, scores, seconds = 128, [], []
     for epoch in range(arguments.epochs):
         start = time.perf_counter()
