@@ -54,8 +54,12 @@ def klDivergence(mu, logVar):
     Returns
     -------
     ndarray (n,): ``0.5 * sum(exp(logVar) + mu^2 - 1 - logVar)`` over each row, in nats.
+
+    Near the prior (``logVar`` close to 0), ``exp(logVar) - 1`` would cancel
+    to round-off, even below zero; ``expm1`` computes it exactly, so the KL
+    stays accurate and never negative.
     """
-    return 0.5 * np.sum(np.exp(logVar) + mu * mu - 1 - logVar, axis=1)
+    return 0.5 * np.sum(np.expm1(logVar) - logVar + mu * mu, axis=1)
 
 
 class Sampler:
@@ -161,7 +165,7 @@ class Sampler:
             raise ValueError(f"Sampler.backward: gradient has shape {gradient.shape}, expected {mu.shape}")
         n = mu.shape[0]
         gradientMu = gradient + mu / n
-        gradientLogVar = 0.5 * (gradient * noise * sigma + (np.exp(logVar) - 1) / n)
+        gradientLogVar = 0.5 * (gradient * noise * sigma + np.expm1(logVar) / n)
         fromMean = self.mean.backward(gradientMu, inputGradient=inputGradient)
         fromLogVar = self.logVar.backward(gradientLogVar, inputGradient=inputGradient)
         return fromMean + fromLogVar if inputGradient else None
