@@ -86,6 +86,15 @@ def test_sample_refuses_a_count_that_is_not_a_positive_integer(n):
 
 
 # ----------------------------------------------------------------- gradients
+def assertGradientsAndUntouched(model, lossFunction, name, other, otherWeights):
+    """Every ``dW``, ``db`` of ``model`` equals finite differences of ``lossFunction``; ``other`` kept its weights."""
+    for index, layer in enumerate(model.layers):
+        assertGradient(layer.dW, numericalGradient(lossFunction, layer.W), f"{name} layer {index} W")
+        assertGradient(layer.db, numericalGradient(lossFunction, layer.b), f"{name} layer {index} b")
+    for before, after in zip(otherWeights, other.getWeights()):
+        np.testing.assert_array_equal(before, after)
+
+
 def test_generator_gradients_through_the_discriminator_equal_finite_differences():
     gan = smallGAN()
     z = np.random.default_rng(1).standard_normal((6, 3))
@@ -97,12 +106,8 @@ def test_generator_gradients_through_the_discriminator_equal_finite_differences(
         return gan.loss(gan.discriminator.predict(gan.generator.predict(z)), ones)
 
     assert loss == pytest.approx(generatorLoss(), rel=1e-12)
-    for index, layer in enumerate(gan.generator.layers):
-        assertGradient(layer.dW, numericalGradient(generatorLoss, layer.W), f"generator layer {index} W")
-        assertGradient(layer.db, numericalGradient(generatorLoss, layer.b), f"generator layer {index} b")
     # Backpropagating through the discriminator left its weights alone.
-    for before, after in zip(discriminatorBefore, gan.discriminator.getWeights()):
-        np.testing.assert_array_equal(before, after)
+    assertGradientsAndUntouched(gan.generator, generatorLoss, "generator", gan.discriminator, discriminatorBefore)
 
 
 @pytest.mark.parametrize("realLabel", [1.0, 0.9])
@@ -119,11 +124,7 @@ def test_discriminator_gradients_equal_finite_differences(realLabel):
         return gan.loss(gan.discriminator.predict(np.concatenate([real, fake])), labels)
 
     assert loss == pytest.approx(discriminatorLoss(), rel=1e-12)
-    for index, layer in enumerate(gan.discriminator.layers):
-        assertGradient(layer.dW, numericalGradient(discriminatorLoss, layer.W), f"discriminator layer {index} W")
-        assertGradient(layer.db, numericalGradient(discriminatorLoss, layer.b), f"discriminator layer {index} b")
-    for before, after in zip(generatorBefore, gan.generator.getWeights()):
-        np.testing.assert_array_equal(before, after)
+    assertGradientsAndUntouched(gan.discriminator, discriminatorLoss, "discriminator", gan.generator, generatorBefore)
 
 
 def test_both_players_gradients_equal_pytorch_autograd():
