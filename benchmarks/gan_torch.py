@@ -6,9 +6,11 @@ betas=(0.5, 0.999)) for each, batch 128, MNIST scaled to [-1, 1]. Every batch
 does what gan.GAN.trainStep does: one discriminator step on the real digits
 (label --real-label) and as many generated ones (label 0), then one generator
 step on fresh noise with label 1. The weights keep PyTorch's default
-initialisation unless --init deepbasics draws them as layers.Dense does. After every epoch it prints the MNIST score of 10,000
-generated digits, computed by the same classifier and the same function
-(gan.mnistScore) as the example. Run from the project root:
+initialisation unless --init deepbasics draws them as layers.Dense does. After
+every epoch it prints the MNIST score of 10,000 generated digits, computed by
+the same classifier and the same function (gan.mnistScore) as the example.
+
+Run from the project root:
 
     python benchmarks/gan_torch.py --epochs 30 --classifier mnist.npz
     python benchmarks/gan_torch.py --threads 1   # on a machine shared with other jobs

@@ -131,7 +131,8 @@ def test_both_players_gradients_equal_pytorch_autograd():
     torch = pytest.importorskip("torch")
     gan = smallGAN()
     rng = np.random.default_rng(3)
-    real, zDiscriminator, zGenerator = rng.uniform(-1, 1, (4, 4)), rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    real = rng.uniform(-1, 1, (4, 4))
+    zDiscriminator, zGenerator = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
 
     def torchCopy(model, last):
         modules = []
@@ -143,7 +144,8 @@ def test_both_players_gradients_equal_pytorch_autograd():
             modules += [linear, last if layer is model.layers[-1] else torch.nn.LeakyReLU(0.2)]
         return torch.nn.Sequential(*modules)
 
-    generator, discriminator = torchCopy(gan.generator, torch.nn.Tanh()), torchCopy(gan.discriminator, torch.nn.Sigmoid())
+    generator = torchCopy(gan.generator, torch.nn.Tanh())
+    discriminator = torchCopy(gan.discriminator, torch.nn.Sigmoid())
     bce = torch.nn.BCELoss()
 
     loss = gan.generatorBackward(zGenerator)
