@@ -346,7 +346,7 @@ class VAE:
         self.update()
         return {f"train_{name}": value for name, value in figures.items()}
 
-    def train(self, dataset, epochs, metrics=["train_loss"], tensorboard=False, callbacks={}, verbose=True):
+    def train(self, dataset, epochs, metrics=("train_loss",), tensorboard=False, callbacks=None, verbose=True):
         """Train on ``dataset.x_train`` (its labels are ignored), minimising the negative ELBO.
 
         Parameters
