@@ -16,7 +16,7 @@ The gradient flows back through the decoder into the encoder: the decoder's
 ``backward`` returns ``dL/dz``, which is the encoder's loss gradient.
 
 >>> import numpy as np
->>> from nn import MLP
+>>> from nn import MLP, Model
 >>> from layers import Dense
 >>> from activations import ReLU, Sigmoid
 >>> encoder, decoder = MLP(), MLP()
@@ -39,7 +39,7 @@ import nn
 import training
 from checks import checkInstance, checkInteger
 from loss import Loss
-from nn import MLP
+from nn import MLP, Model
 
 METRICS = ("train_loss", "test_loss", "test_psnr")
 _FORMAT = 1   # version of the autoencoder's part of the file written by save()
@@ -205,7 +205,7 @@ def psnr(x, reference, peak=1.0):
 
 
 # ------------------------------------------------------------- the model
-class Autoencoder:
+class Autoencoder(Model):
     """A (denoising) autoencoder: ``decoder(encoder(noise(x)))`` trained towards ``x``.
 
     Parameters
@@ -284,27 +284,9 @@ class Autoencoder:
         codeGradient = self.decoder.backward(lossGradient, inputGradient=True)
         return self.encoder.backward(codeGradient, inputGradient=inputGradient)
 
-    def update(self):
-        """Let every layer's optimizer step its parameters, encoder and decoder."""
-        self.encoder.update()
-        self.decoder.update()
-
-    def parameters(self):
-        """Every ``(parameter, gradient)`` pair: the encoder's, then the decoder's."""
-        return self.encoder.parameters() + self.decoder.parameters()
-
-    def getWeights(self):
-        """Copies of every parameter array, encoder first (see ``MLP.getWeights``)."""
-        return self.encoder.getWeights() + self.decoder.getWeights()
-
-    def setWeights(self, weights):
-        """Copy ``weights`` (as from ``getWeights``) back into the encoder and the decoder."""
-        split = len(self.encoder.parameters())
-        expected = split + len(self.decoder.parameters())
-        if len(weights) != expected:
-            raise ValueError(f"Autoencoder.setWeights: expected {expected} arrays, got {len(weights)}")
-        self.encoder.setWeights(weights[:split])
-        self.decoder.setWeights(weights[split:])
+    def parts(self):
+        """The encoder and the decoder: ``parameters()``, ``update()`` and ``getWeights()`` go through both."""
+        return (self.encoder, self.decoder)
 
     # ---------------------------------------------------------- training
     def train(self, dataset, loss, epochs, metrics=(), tensorboard=False, callbacks=None, verbose=True):

@@ -30,7 +30,44 @@ from saving import readArchive, writeArchive  # noqa: F401  (also for models mad
 
 
 
-class MLP:
+class Model:
+    """Anything made of parts that have parameters: an MLP (its layers), an autoencoder (two MLPs), ...
+
+    A subclass says what its ``parts()`` are; each part has ``parameters()``
+    and ``update()``. What ``training.loop`` and the callbacks need of a
+    model follows from them.
+    """
+
+    def parts(self):
+        raise NotImplementedError
+
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair, part by part."""
+        return [pair for part in self.parts() for pair in part.parameters()]
+
+    def update(self):
+        """Let every part update: each layer's optimizer steps its parameters with their gradients."""
+        for part in self.parts():
+            part.update()
+
+    def getWeights(self):
+        """A copy of every parameter array, in the order of ``parameters()``."""
+        return [parameter.copy() for parameter, _ in self.parameters()]
+
+    def setWeights(self, weights):
+        """Copy ``weights`` (as returned by ``getWeights``) into the parameters, in place."""
+        parameters = [parameter for parameter, _ in self.parameters()]
+        owner = type(self).__name__
+        if len(weights) != len(parameters):
+            raise ValueError(f"{owner}.setWeights: expected {len(parameters)} arrays, got {len(weights)}")
+        for index, (parameter, value) in enumerate(zip(parameters, weights)):
+            if np.shape(value) != parameter.shape:
+                raise ValueError(f"{owner}.setWeights: array {index} has shape {np.shape(value)}, "
+                                 f"expected {parameter.shape}")
+            np.copyto(parameter, value)
+
+
+class MLP(Model):
     """A Multi-Layer Perceptron.
 
     Parameters
@@ -68,6 +105,10 @@ class MLP:
             raise ValueError("addLayer: this layer object is already in the network; create a new Dense")
         self.layers.append(layer.astype(self.dtype))
 
+    def parts(self):
+        """The layers: ``parameters()``, ``update()``, ``getWeights()`` go through them in order."""
+        return self.layers
+
     @property
     def inputDim(self):
         return self._layersOrFail()[0].inputDim
@@ -80,10 +121,6 @@ class MLP:
         if not self.layers:
             raise RuntimeError("MLP has no layers yet; add some with addLayer(Dense(...))")
         return self.layers
-
-    def parameters(self):
-        """Every ``(parameter, gradient)`` pair, layer by layer."""
-        return [pair for layer in self.layers for pair in layer.parameters()]
 
     # ------------------------------------------------------- computation
     def _input(self, x):
@@ -146,11 +183,6 @@ class MLP:
             gradient = layers[index].backward(gradient, inputGradient=index > 0 or inputGradient)
         return gradient
 
-    def update(self):
-        """Let each layer's optimizer step its parameters: every layer's ``update()``."""
-        for layer in self.layers:
-            layer.update()
-
     # ---------------------------------------------------------- training
     def train(self, dataset, loss, epochs, metrics=(), tensorboard=False, callbacks=None, verbose=True):
         """Train on ``dataset`` with mini-batch gradient descent.
@@ -211,21 +243,6 @@ class MLP:
         return {"loss": loss(yPred, y), "accuracy": training.accuracy(yPred, y)}
 
     # -------------------------------------------------------- persistence
-    def getWeights(self):
-        """A copy of every parameter array (``W`` and ``b`` of each layer, in order)."""
-        return [parameter.copy() for parameter, _ in self.parameters()]
-
-    def setWeights(self, weights):
-        """Copy ``weights`` (as returned by ``getWeights``) into the parameters, in place."""
-        parameters = [parameter for parameter, _ in self.parameters()]
-        if len(weights) != len(parameters):
-            raise ValueError(f"setWeights: expected {len(parameters)} arrays, got {len(weights)}")
-        for index, (parameter, value) in enumerate(zip(parameters, weights)):
-            if np.shape(value) != parameter.shape:
-                raise ValueError(f"setWeights: array {index} has shape {np.shape(value)}, "
-                                 f"expected {parameter.shape}")
-            np.copyto(parameter, value)
-
     def save(self, path):
         """Write architecture, weights and optimizer state to one ``.npz`` file; return its path.
 

@@ -38,7 +38,7 @@ from checks import checkInstance, checkInteger
 from activations import Identity, Sigmoid
 from layers import Dense
 from loss import CrossEntropy
-from nn import MLP, readArchive, writeArchive
+from nn import MLP, Model, readArchive, writeArchive
 
 _FORMAT = 1     # version of the layout written by VAE.save
 _BLOCK = 2048   # rows per block in evaluate: bounded memory for any test set
@@ -62,7 +62,7 @@ def klDivergence(mu, logVar):
     return 0.5 * np.sum(np.expm1(logVar) - logVar + mu * mu, axis=1)
 
 
-class Sampler:
+class Sampler(Model):
     """Two dense heads for ``mu`` and ``logVar``, and the draw ``z = mu + sigma * eps``.
 
     Parameters
@@ -170,24 +170,9 @@ class Sampler:
         fromLogVar = self.logVar.backward(gradientLogVar, inputGradient=inputGradient)
         return fromMean + fromLogVar if inputGradient else None
 
-    def update(self):
-        """Let each head's optimizer step its parameters."""
-        self.mean.update()
-        self.logVar.update()
-
-    def parameters(self):
-        """Every ``(parameter, gradient)`` pair: the mean head's, then the log-variance head's."""
-        return self.mean.parameters() + self.logVar.parameters()
-
-    def getWeights(self):
-        """Copies of every parameter array: the mean head's, then the log-variance head's."""
-        return self.mean.getWeights() + self.logVar.getWeights()
-
-    def setWeights(self, weights):
-        """Copy ``weights`` (as returned by ``getWeights``) into both heads."""
-        count = len(self.mean.getWeights())
-        self.mean.setWeights(weights[:count])
-        self.logVar.setWeights(weights[count:])
+    def parts(self):
+        """The two heads: ``parameters()``, ``update()`` and ``getWeights()`` go through both, mean first."""
+        return (self.mean, self.logVar)
 
     def toArrays(self, prefix=""):
         """Both heads (architecture, weights, optimizer state) and the noise generator's state."""
@@ -222,7 +207,7 @@ class Sampler:
                 f"optimizer={self.mean.layers[0].optimizer!r}, dtype=numpy.{self.dtype.name})")
 
 
-class VAE:
+class VAE(Model):
     """A variational autoencoder: ``encoder -> Sampler -> decoder``.
 
     Parameters
@@ -333,12 +318,6 @@ class VAE:
         self.encoder.backward(self.sampler.backward(gradient), inputGradient=False)
         return {"loss": reconstruction + self.sampler.kl, "reconstruction": reconstruction, "kl": self.sampler.kl}
 
-    def update(self):
-        """Let every part's optimizers step its parameters."""
-        self.encoder.update()
-        self.sampler.update()
-        self.decoder.update()
-
     def _step(self, x, y):
         """``training.loop``'s step: the targets are the inputs themselves, ``y`` is unused."""
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported by the loop
@@ -432,27 +411,9 @@ class VAE:
             kl += float(np.sum(klDivergence(mu, logVar)))
         return {"loss": (reconstruction + kl) / n, "reconstruction": reconstruction / n, "kl": kl / n}
 
-    # ------------------------------------------------------- the contract of training.loop
-    def parameters(self):
-        """Every ``(parameter, gradient)`` pair: encoder's, sampler's, decoder's."""
-        return self.encoder.parameters() + self.sampler.parameters() + self.decoder.parameters()
-
-    def _parts(self):
+    def parts(self):
+        """Encoder, sampler, decoder: ``parameters()``, ``update()`` and ``getWeights()`` go through them in order."""
         return (self.encoder, self.sampler, self.decoder)
-
-    def getWeights(self):
-        """Copies of every parameter array: encoder's, sampler's, then decoder's."""
-        return [array for part in self._parts() for array in part.getWeights()]
-
-    def setWeights(self, weights):
-        """Copy ``weights`` (as returned by ``getWeights``) into the parameters."""
-        counts = [len(part.getWeights()) for part in self._parts()]
-        if len(weights) != sum(counts):
-            raise ValueError(f"VAE.setWeights: expected {sum(counts)} arrays, got {len(weights)}")
-        start = 0
-        for part, count in zip(self._parts(), counts):
-            part.setWeights(weights[start:start + count])
-            start += count
 
     # ---------------------------------------------------------- persistence
     def save(self, path):
