@@ -39,6 +39,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+THREADS = [None]   # --threads, for the workers' environment
+
 LIBRARIES = ("deepbasics", "baseline", "pytorch", "pytorch-dataloader", "scikit-learn", "jax-jit", "jax-scan")
 MODULES = ("nn", "training", "layers", "activations", "loss", "optimizer", "optimizers", "checks", "callbacks")
 
@@ -115,6 +117,8 @@ def pytorchTrainer(data, batchSize, width, dtype, dataLoader=False):
     import torch
 
     torch.manual_seed(0)
+    if os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     torchType = {"float32": torch.float32, "float64": torch.float64}[dtype.name]
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     model = torch.nn.Sequential(torch.nn.Linear(784, width), torch.nn.ReLU(), torch.nn.Linear(width, 50),
@@ -282,10 +286,16 @@ def available(library):
 
 
 def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000, baseline=None):
+    environment = dict(os.environ)
+    if THREADS[0]:
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            environment[variable] = str(THREADS[0])
+        if THREADS[0] == 1:
+            environment["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     command = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--libraries", *libraries,
                "--dtype", dtype, "--epochs", str(epochs), "--batch-size", str(batchSize),
                "--width", str(width), "--train-size", str(trainSize)] + (["--baseline", baseline] if baseline else [])
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode:
         raise RuntimeError(f"{mode} worker failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -355,6 +365,9 @@ def parseArguments(argv=None):
     parser.add_argument("--no-memory", action="store_true", help="skip the separate runs that measure peak memory")
     parser.add_argument("--scaling-samples", type=int, default=10000,
                         help="training samples per epoch in the scaling table (default 10000)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="threads per library (OpenBLAS, OpenMP, MKL, PyTorch); default: each library's own. "
+                             "On a machine shared with other jobs, 1 gives steadier figures")
     parser.add_argument("--baseline", metavar="GITREF",
                         help="also time deepbasics as it was at this commit (a 'baseline' row)")
     # internal: one library's run in a subprocess
@@ -371,7 +384,8 @@ def main(argv=None):
     arguments = parseArguments(argv)
     if arguments.worker:
         return worker(arguments)
-    print(f"Machine: {machine()}")
+    THREADS[0] = arguments.threads
+    print(f"Machine: {machine()}" + (f"; {arguments.threads} thread(s) per library" if arguments.threads else ""))
     libraries = []
     for library in arguments.libraries:
         if library == "baseline" and not arguments.baseline:
