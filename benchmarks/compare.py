@@ -266,9 +266,10 @@ def worker(arguments):
         for library, (epoch, _) in trainers.items():
             if len(libraries) > 1:
                 time.sleep(0.3)  # let the previous library's idle threads stop spinning
-            start = time.perf_counter()
+            clock = time.process_time if arguments.cpu_time else time.perf_counter
+            start = clock()
             epoch()
-            times[library].append(time.perf_counter() - start)
+            times[library].append(clock() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
     print(json.dumps({library: {"times": times[library], "accuracy": trainers[library][1](), "peakMiB": peak}
                       for library in libraries}))
@@ -285,7 +286,7 @@ def available(library):
         return False
 
 
-def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000, baseline=None):
+def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000, baseline=None, cpuTime=False):
     environment = dict(os.environ)
     if THREADS[0]:
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -294,7 +295,8 @@ def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=600
             environment["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     command = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--libraries", *libraries,
                "--dtype", dtype, "--epochs", str(epochs), "--batch-size", str(batchSize),
-               "--width", str(width), "--train-size", str(trainSize)] + (["--baseline", baseline] if baseline else [])
+               "--width", str(width), "--train-size", str(trainSize)] + (["--baseline", baseline] if baseline else []) \
+        + (["--cpu-time"] if cpuTime else [])
     result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode:
         raise RuntimeError(f"{mode} worker failed:\n{result.stderr[-2000:]}")
@@ -319,8 +321,9 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {', '.join(versions)}"
 
 
-def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=None):
-    print(f"\nThe chapter's classifier on MNIST ({trainSize} training images), {epochs} epochs: seconds per "
+def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=None, cpuTime=False):
+    print(f"\nThe chapter's classifier on MNIST ({trainSize} training images), {epochs} epochs: "
+          f"{'CPU ' if cpuTime else ''}seconds per "
           f"training epoch (median over {epochs} epochs x {repeats} run(s), the libraries taking turns epoch "
           f"by epoch), test accuracy after the last epoch, and peak memory (RSS) of a separate full run "
           f"of each library alone.\n")
@@ -329,8 +332,8 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=No
     print(header)
     print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
     for dtype in dtypes:
-        runs = [spawn("interleaved", libraries, dtype, epochs, trainSize=trainSize, baseline=baseline)
-                for _ in range(repeats)]
+        runs = [spawn("interleaved", libraries, dtype, epochs, trainSize=trainSize, baseline=baseline,
+                      cpuTime=cpuTime) for _ in range(repeats)]
         seconds = {library: statistics.median(t for run in runs for t in run[library]["times"])
                    for library in libraries}
         for library in libraries:
@@ -368,6 +371,9 @@ def parseArguments(argv=None):
     parser.add_argument("--threads", type=int, metavar="N",
                         help="threads per library (OpenBLAS, OpenMP, MKL, PyTorch); default: each library's own. "
                              "On a machine shared with other jobs, 1 gives steadier figures")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time CPU seconds of the process instead of wall-clock seconds (with --threads 1, "
+                             "what a busy neighbour disturbs least)")
     parser.add_argument("--baseline", metavar="GITREF",
                         help="also time deepbasics as it was at this commit (a 'baseline' row)")
     # internal: one library's run in a subprocess
@@ -399,7 +405,7 @@ def main(argv=None):
     if arguments.baseline and "baseline" not in libraries:
         libraries.insert(1, "baseline")
     mainTable(libraries, arguments.dtypes, arguments.epochs, arguments.repeats, arguments.train_size,
-              not arguments.no_memory, arguments.baseline)
+              not arguments.no_memory, arguments.baseline, arguments.cpu_time)
     if not arguments.no_scaling:
         if "pytorch" in libraries:
             scalingTable("float32", arguments.scaling_samples, [10, 50, 200, 1000], [100, 500, 2000])
