@@ -53,7 +53,7 @@ _FORMAT = 1   # version of the GAN's own part of the archive written by save()
 METRICS = ("discriminator_loss", "generator_loss")
 
 
-class GAN:
+class GAN(nn.Model):
     """A generator and a discriminator trained against each other.
 
     Parameters
@@ -228,24 +228,12 @@ class GAN:
         return training.loop(self, dataset, lambda x, y: self.trainStep(x), epochs, list(METRICS),
                              callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
 
-    # ------------------------------------- what training.loop needs of a model
-    def parameters(self):
-        """Every ``(parameter, gradient)`` pair: the generator's, then the discriminator's."""
-        return self.generator.parameters() + self.discriminator.parameters()
+    def parts(self):
+        """The generator and the discriminator: ``parameters()`` and ``getWeights()`` go through both.
 
-    def getWeights(self):
-        """Copies of every parameter array: the generator's, then the discriminator's."""
-        return self.generator.getWeights() + self.discriminator.getWeights()
-
-    def setWeights(self, weights):
-        """Copy ``weights`` (as returned by ``getWeights``) back into both networks."""
-        count = len(self.generator.getWeights())
-        expected = count + len(self.discriminator.getWeights())
-        if len(weights) != expected:
-            raise ValueError(f"GAN.setWeights: expected {expected} arrays ({count} for the generator), "
-                             f"got {len(weights)}")
-        self.generator.setWeights(weights[:count])
-        self.discriminator.setWeights(weights[count:])
+        Training never calls ``update()`` on the whole GAN: each step updates one network only.
+        """
+        return (self.generator, self.discriminator)
 
     # --------------------------------------------------------- persistence
     def save(self, path):
