@@ -37,7 +37,7 @@ import numpy as np
 
 import nn
 import training
-from checks import checkInstance, checkInteger
+from checks import checkInstance, checkInteger, checkMetrics
 from loss import Loss
 from nn import MLP, Model
 
@@ -343,16 +343,10 @@ class Autoencoder(Model):
         """Fail before any work on anything ``train`` cannot use."""
         checkInstance("Autoencoder.train", "loss", loss, Loss, "a Loss such as MSE()")
         checkInteger("Autoencoder.train", "epochs", epochs)
-        if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
-            raise TypeError(f"Autoencoder.train: metrics must be a list of names, got {metrics!r}")
-        unknown = [name for name in metrics if name not in METRICS]
-        if unknown:
-            raise ValueError(f"Autoencoder.train: unknown metric(s) {unknown}; known metrics: {list(METRICS)}")
         if not hasattr(dataset, "x_train"):
             raise TypeError(f"Autoencoder.train: dataset must be a Dataset (with x_train), got {dataset!r}")
+        checkMetrics("Autoencoder.train", metrics, METRICS, dataset)
         test = getattr(dataset, "x_test", None)
-        if any(name.startswith("test") for name in metrics) and test is None:
-            raise ValueError(f"Autoencoder.train: metrics {list(metrics)} need a test set, but the dataset has none")
         for split, array in (("x_train", dataset.x_train), ("x_test", test)):
             if array is not None and (array.ndim != 2 or array.shape[1] != self.inputDim):
                 raise ValueError(f"Autoencoder.train: dataset.{split} has shape {array.shape}, but the "

@@ -48,6 +48,18 @@ def checkInstance(owner, name, value, kind, example):
     return value
 
 
+def checkMetrics(owner, metrics, known, dataset):
+    """Return ``metrics`` if it is a list of names from ``known``; a test metric needs ``dataset.x_test``."""
+    if not isinstance(metrics, (list, tuple)) or not all(isinstance(name, str) for name in metrics):
+        raise TypeError(f"{owner}: metrics must be a list of names, got {metrics!r}")
+    unknown = [name for name in metrics if name not in known]
+    if unknown:
+        raise ValueError(f"{owner}: unknown metric(s) {unknown}; known metrics: {list(known)}")
+    if any(name.startswith("test") for name in metrics) and getattr(dataset, "x_test", None) is None:
+        raise ValueError(f"{owner}: metrics {list(metrics)} need a test set, but the dataset has none")
+    return metrics
+
+
 def checkFloatType(owner, dtype):
     """Return ``numpy.dtype(dtype)`` if it is float32 or float64, the two dtypes deepbasics computes in."""
     try:

@@ -35,7 +35,7 @@ import numpy as np
 
 import callbacks as callbackModule
 import diagnostics
-from checks import checkInstance, checkInteger
+from checks import checkInstance, checkInteger, checkMetrics
 from loss import Loss
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -133,9 +133,10 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
         for epoch in range(epochs):
             start = time.perf_counter()
             totals, seen = {}, 0
+            parameters = [parameter for parameter, _ in model.parameters()]   # the same arrays all epoch
             for batch, (x, y) in enumerate(dataset):
                 before = snapshots[steps % 2]
-                for saved, (parameter, _) in zip(before, model.parameters()):
+                for saved, parameter in zip(before, parameters):
                     np.copyto(saved, parameter)
                 with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below
                     figures = step(x, y)
@@ -153,7 +154,7 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
                     progress.show(batch + 1, next(iter(totals.values())) / seen)
             if progress:
                 progress.clear()
-            if not all(np.isfinite(parameter).all() for parameter, _ in model.parameters()):
+            if not all(np.isfinite(parameter).all() for parameter in parameters):
                 model.setWeights(snapshots[(steps + 1) % 2])
                 raise FloatingPointError(
                     f"training diverged: the last step of epoch {epoch + 1} made the weights non-finite; "
@@ -188,16 +189,10 @@ def _check(model, dataset, loss, epochs, metrics):
     layers = model._layersOrFail()
     checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
     checkInteger("train", "epochs", epochs)
-    if not isinstance(metrics, (list, tuple)) or not all(isinstance(name, str) for name in metrics):
-        raise TypeError(f"train: metrics must be a list of names, got {metrics!r}")
-    unknown = [name for name in metrics if name not in METRICS]
-    if unknown:
-        raise ValueError(f"train: unknown metric(s) {unknown}; known metrics: {list(METRICS)}")
     for part in ("x_train", "y_train"):
         if not hasattr(dataset, part):
             raise TypeError(f"train: dataset must be a Dataset (with x_train, y_train), got {dataset!r}")
-    if any(name.startswith("test") for name in metrics) and getattr(dataset, "x_test", None) is None:
-        raise ValueError(f"train: metrics {list(metrics)} need a test set, but the dataset has none")
+    checkMetrics("train", metrics, METRICS, dataset)
     for part, width, what in (("x", layers[0].inputDim, "inputDim of the first layer"),
                               ("y", layers[-1].outputDim, "outputDim of the last layer")):
         for split in ("train", "test"):

@@ -34,7 +34,7 @@ import os
 import numpy as np
 
 import training
-from checks import checkInstance, checkInteger
+from checks import checkInstance, checkInteger, checkMetrics
 from activations import Identity, Sigmoid
 from layers import Dense
 from loss import CrossEntropy
@@ -354,18 +354,12 @@ class VAE(Model):
             to the last ones whose loss was finite.
         """
         checkInteger("VAE.train", "epochs", epochs)
-        if isinstance(metrics, str) or not all(isinstance(name, str) for name in metrics):
-            raise TypeError(f"VAE.train: metrics must be a list of names, got {metrics!r}")
-        unknown = [name for name in metrics if name not in self.METRICS]
-        if unknown:
-            raise ValueError(f"VAE.train: unknown metric(s) {unknown}; known metrics: {list(self.METRICS)}")
         if not hasattr(dataset, "x_train"):
             raise TypeError(f"VAE.train: dataset must be a Dataset (with x_train), got {dataset!r}")
+        checkMetrics("VAE.train", metrics, self.METRICS, dataset)
         self._checkImages("dataset.x_train", dataset.x_train)
         evaluate = None
         if any(name.startswith("test_") for name in metrics):
-            if getattr(dataset, "x_test", None) is None:
-                raise ValueError(f"VAE.train: metrics {list(metrics)} need a test set, but the dataset has none")
             self._checkImages("dataset.x_test", dataset.x_test)
 
             def evaluate():
