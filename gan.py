@@ -215,8 +215,9 @@ class GAN(nn.Model):
             When a loss becomes NaN or infinite; both networks are restored
             to their weights from before the last finite step.
 
-        Ctrl-C stops training and returns the history of the finished
-        epochs; calling ``train`` again continues where it stopped.
+        Ctrl-C stops training after the step under way (a second Ctrl-C at
+        once) and returns the history of the finished epochs; calling
+        ``train`` again continues where it stopped.
         """
         checkInteger("GAN.train", "epochs", epochs)
         width = getattr(dataset, "x_train", None)

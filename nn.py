@@ -222,8 +222,8 @@ class MLP(Model):
             to those of the last finite loss.
 
         Calling ``train`` again continues from the current weights and
-        optimizer state. Ctrl-C stops training and returns the history of
-        the finished epochs.
+        optimizer state. Ctrl-C stops training after the step under way (a
+        second Ctrl-C at once) and returns the history of the finished epochs.
         """
         return training.train(self, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose)
 

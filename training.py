@@ -28,7 +28,9 @@ True
 """
 
 import math
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -113,7 +115,8 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
     Each batch figure is averaged over the epoch, weighted by batch size.
     When a figure is NaN or infinite, the weights go back to those before
     the last step whose figures were finite and ``FloatingPointError`` is
-    raised. Ctrl-C ends training after the finished epochs.
+    raised. Ctrl-C ends training after the step under way (a second Ctrl-C
+    at once) and returns the history of the finished epochs.
     """
     events = callbackModule.collect(callbacks)
     if tensorboard:
@@ -127,7 +130,9 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
     snapshots = [model.getWeights(), model.getWeights()]
     steps, finished = 0, 0
     model.stop_training = False
+    interrupt = _CtrlC()
     try:
+        interrupt.catch()
         for function in events["on_train_begin"]:
             function(model)
         for epoch in range(epochs):
@@ -146,6 +151,7 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
                         f"training diverged: {figures} at batch {batch} of epoch {epoch + 1}; the weights were "
                         f"restored to those of the last finite values; try a lower learning rate")
                 steps, seen = steps + 1, seen + len(x)
+                interrupt.check()
                 for name, value in figures.items():
                     totals[name] = totals.get(name, 0.0) + value * len(x)
                 for function in events["on_batch_end"]:
@@ -171,14 +177,17 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
             finished += 1
             for function in events["on_epoch_end"]:
                 function(model, epoch, logs)
+            interrupt.check()
             if model.stop_training:
                 break
     except KeyboardInterrupt:
         if progress:
             progress.clear()
         if verbose:
-            print(f"Training interrupted; returning the history of {finished} finished epoch(s).", flush=True)
+            print(f"Training interrupted after {steps} step(s); returning the history of {finished} finished "
+                  f"epoch(s).", flush=True)
     finally:
+        interrupt.release()
         for function in events["on_train_end"]:
             function(model, history)
     return history
@@ -200,6 +209,40 @@ def _check(model, dataset, loss, epochs, metrics):
             if array is not None and (array.ndim != 2 or array.shape[1] != width):
                 raise ValueError(f"train: dataset.{part}_{split} has shape {array.shape}, but the "
                                  f"network needs {width} columns ({what})")
+
+
+class _CtrlC:
+    """Ctrl-C during training stops it between two steps, never inside one.
+
+    A ``KeyboardInterrupt`` raised halfway through ``update()`` would leave some
+    layers stepped and others not. While training runs, the first Ctrl-C only
+    asks to stop, and the loop stops after the step under way: the weights are
+    then exactly those after some number of whole steps. A second Ctrl-C
+    interrupts at once, as usual. Only the main thread receives signals, and a
+    handler of the user's own is left alone.
+    """
+
+    def __init__(self):
+        self.requested, self.previous = False, None
+
+    def catch(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._request)
+
+    def _request(self, signalNumber, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def release(self):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
 
 
 class _Progress:

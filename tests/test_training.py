@@ -1,6 +1,7 @@
 import copy
 import os
 import pickle
+import signal
 import sys
 
 import numpy as np
@@ -219,6 +220,51 @@ def test_ctrl_c_returns_the_history_of_finished_epochs(capsys):
     assert ended and ended[0] is result
     assert "interrupted" in capsys.readouterr().out
     assert np.all(np.isfinite(model.predict(np.ones((2, 4)))))  # still usable
+
+
+class InterruptingSGD(SGD):
+    """SGD that presses Ctrl-C (sends SIGINT to this process) before the parameter steps numbered ``presses``."""
+
+    def __init__(self, *presses):
+        super().__init__(learningRate=0.1)
+        self.presses, self.steps = presses, 0
+
+    def step(self, parameter, gradient, state):
+        self.steps += 1
+        if self.steps in self.presses:
+            os.kill(os.getpid(), signal.SIGINT)
+        super().step(parameter, gradient, state)
+
+
+def stepped(count):
+    """The weights of ``classifier`` after ``count`` plain SGD steps on ``blobs``' first batches."""
+    model = classifier(optimizer=SGD(learningRate=0.1))
+    for x, y in list(blobs(shuffle=False))[:count]:
+        model.backward(CrossEntropy().gradient(model.forward(x), y))
+        model.update()
+    return model.getWeights()
+
+
+def test_ctrl_c_in_the_middle_of_an_update_stops_after_the_whole_step(capsys):
+    # Four parameter arrays per step: the 14th array stepped is layer 0's b in step 4,
+    # after layer 0's W has moved and before layer 1's parameters have.
+    model = classifier(optimizer=InterruptingSGD(14))
+    history = model.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=3, metrics=["train_loss"])
+    assert history == {"train_loss": []}
+    assert "interrupted after 4 step(s)" in capsys.readouterr().out
+    for now, expected in zip(model.getWeights(), stepped(4)):
+        np.testing.assert_array_equal(now, expected)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_ctrl_c_interrupts_at_once(capsys):
+    model = classifier(optimizer=InterruptingSGD(14, 15))
+    model.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=3)
+    assert "interrupted after 3 step(s)" in capsys.readouterr().out
+    weights, afterThree, afterFour = model.getWeights(), stepped(3), stepped(4)
+    np.testing.assert_array_equal(weights[1], afterFour[1])   # layer 0's b had moved,
+    np.testing.assert_array_equal(weights[2], afterThree[2])  # layer 1's W had not
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_callbacks_receive_the_documented_arguments_in_order():
