@@ -9,7 +9,8 @@ under its own prefix in one archive.
 
 Loading checks the whole archive before allocating anything: a file that
 declares a layer of 10**12 inputs with a small stored ``W`` is refused at
-once, and no array is ever broadcast into a place of another shape.
+once, and no array is ever broadcast into a place of another shape. Files of
+format 1, written by deepbasics before its core redesign, load too.
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -66,6 +67,8 @@ def modelFromArrays(cls, arrays, prefix="", source="arrays"):
         raise ValueError(f"MLP.load: {source} is not a valid deepbasics model file: {problem}")
 
     spec = _readArchitecture(arrays, prefix, fail)
+    if spec["format"] == 1:
+        arrays = _fromFormat1(arrays, spec, fail)
     dtype = np.dtype(spec["dtype"])
     expected = {prefix + "architecture"}
     for index, layer in enumerate(spec["layers"]):
@@ -113,9 +116,11 @@ def _readArchitecture(arrays, prefix, fail):
         spec = json.loads(str(text))
     except (ValueError, RecursionError) as error:
         fail(f"the architecture is not JSON ({error})")
-    if not isinstance(spec, dict) or type(spec.get("format")) is not int or spec["format"] != FORMAT:
+    if not isinstance(spec, dict) or type(spec.get("format")) is not int or spec["format"] not in (1, FORMAT):
         fail(f"format {spec.get('format') if isinstance(spec, dict) else None!r}, "
-             f"expected {FORMAT} (this version of deepbasics reads format {FORMAT} only)")
+             f"expected 1 or {FORMAT} (this version of deepbasics reads formats 1 to {FORMAT})")
+    if spec["format"] == 1 and prefix:
+        fail(f"format 1 holds a single MLP, not parts such as {prefix!r}")
     if spec.get("dtype") not in ("float32", "float64"):
         fail(f"dtype {spec.get('dtype')!r}, expected 'float32' or 'float64'")
     try:
@@ -136,7 +141,44 @@ def _readArchitecture(arrays, prefix, fail):
         if index and layer["inputDim"] != layers[index - 1]["outputDim"]:
             fail(f"layer {index} has inputDim={layer['inputDim']} but layer {index - 1} "
                  f"has outputDim={layers[index - 1]['outputDim']}")
-    return {"dtype": spec["dtype"], "optimizers": optimizers, "layers": layers}
+    return {"format": spec["format"], "dtype": spec["dtype"], "optimizers": optimizers, "layers": layers}
+
+
+def _fromFormat1(arrays, spec, fail):
+    """The arrays of a format 1 file (deepbasics before its core redesign) under format 2's names.
+
+    Format 1 kept the optimizer state of each layer's ``W`` and ``b``
+    together, for the vector ``theta = (W.ravel(), b)``: ``layer{i}.theta.t``,
+    ``.M`` and ``.V`` for Adam (the weighted sums ``M = sum beta_1^(t-i) g_i``,
+    so that the paper's ``m`` is ``(1 - beta_1) M`` and ``v`` is
+    ``(1 - beta_2) V``), ``.velocity`` for SGD with momentum.
+    """
+    upgraded = {"architecture": arrays["architecture"]}
+    for index, layer in enumerate(spec["layers"]):
+        upgraded.update({f"layer{index}.{name}": arrays[f"layer{index}.{name}"]
+                         for name in ("W", "b") if f"layer{index}.{name}" in arrays})
+        optimizer = spec["optimizers"][layer["optimizer"]]
+        size = layer["outputDim"] * (layer["inputDim"] + 1)
+        cut = layer["outputDim"] * layer["inputDim"]
+        stored = {key[len(f"layer{index}.theta."):] for key in arrays if key.startswith(f"layer{index}.theta.")}
+        names = {"t": "t", "M": "m", "V": "v"} if isinstance(optimizer, optimizerModule.Adam) else {"velocity": "velocity"}
+        if stored and stored != set(names):
+            fail(f"optimizer state of layer {index} has {sorted(stored)}, expected {sorted(names)}")
+        for old, new in names.items() if stored else ():
+            key = f"layer{index}.theta.{old}"
+            _checkArray(arrays, key, () if old == "t" else (size,), fail)
+            value = arrays[key]
+            if old in ("M", "V"):
+                value = value * (1 - (optimizer.beta_1 if old == "M" else optimizer.beta_2))
+            upgraded[f"layer{index}.W.{new}"] = value if old == "t" else value[:cut].reshape(layer["outputDim"], -1)
+            upgraded[f"layer{index}.b.{new}"] = value if old == "t" else value[cut:]
+    layers = range(len(spec["layers"]))
+    known = {"architecture"} | {f"layer{index}.{name}" for index in layers for name in ("W", "b")}
+    unexpected = sorted(key for key in arrays if key not in known and not any(
+        key.startswith(f"layer{index}.theta.") for index in layers))
+    if unexpected:
+        fail(f"unexpected parts {unexpected}")
+    return upgraded
 
 
 def _checkArray(arrays, key, shape, fail):

@@ -18,6 +18,7 @@ from helpers import assertGradient, numericalGradient
 from layers import Dense
 from loss import MSE, CrossEntropy
 from nn import MLP, readArchive
+from saving import modelArrays
 from optimizer import SGD, Adam
 
 HIDDEN = [Identity, Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.1), Softmax]
@@ -387,7 +388,8 @@ def rewrite(tmp_path, arrays, change):
     (lambda a, s: a.pop("layer2.W.v"), r"optimizer state of layer2.W has"),
     (lambda a, s: a.update({"layer0.W.t": np.array(0)}), r"step count of at least 1"),
     (lambda a, s: a.update({"extra": np.zeros(3)}), r"unexpected parts \['extra'\]"),
-    (lambda a, s: s.update(format=1), r"format 1, expected 2"),
+    (lambda a, s: s.update(format=3), r"format 3, expected 1 or 2"),
+    (lambda a, s: s.update(format=1), r"optimizer state of layer 0 has \[\], expected|unexpected parts"),
     (lambda a, s: s.update(dtype="int8"), r"dtype 'int8'"),
     (lambda a, s: s["layers"][1].update(optimizer=3), r"layer 1 refers to optimizer 3, but the file has 1"),
     (lambda a, s: s["layers"][1].update(activation={"name": "Swish", "config": {}}), r"unknown activation 'Swish'"),
@@ -395,7 +397,7 @@ def rewrite(tmp_path, arrays, change):
     (lambda a, s: s["layers"][2].update(inputDim=4, outputDim=3), r"layer 2 has inputDim=4 but layer 1 has outputDim=5"),
     (lambda a, s: s.update(layers=[]), r"no layers"),
     (lambda a, s: s.update(layers="all"), r"malformed architecture"),
-    (lambda a, s: s.update(format=2.0), r"format 2.0, expected 2"),
+    (lambda a, s: s.update(format=2.0), r"format 2.0, expected 1 or 2"),
     (lambda a, s: [a.pop(k) for k in ("layer0.W.t", "layer0.W.m", "layer0.W.v")], r"optimizer state of layer0.W has \[\]"),
     (lambda a, s: a.update({"layer1.b.t": np.array(7)}), r"step counts of layer 1's W and b differ: \[1, 7\]"),
     (lambda a, s: s["optimizers"][0]["config"].update(learningRate=float("inf")), r"learningRate must be in"),
@@ -411,6 +413,55 @@ def test_load_refuses_an_inconsistent_file_naming_it_and_the_part(tmp_path, chan
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 10 * 2**20   # nothing of the declared size was allocated
+
+
+def formatOne(arrays, optimizer):
+    """``arrays`` of a format 2 file as deepbasics before its core redesign wrote them (format 1): one state
+    for each layer's ``theta = (W.ravel(), b)``, and Adam's weighted sums ``M = m / (1 - beta_1)``, ``V``."""
+    old = {"architecture": arrays["architecture"]}
+    for index in range(3):
+        old[f"layer{index}.W"], old[f"layer{index}.b"] = arrays[f"layer{index}.W"], arrays[f"layer{index}.b"]
+        old[f"layer{index}.theta.t"] = arrays[f"layer{index}.W.t"]
+        for new, name, scale in (("m", "M", 1 - optimizer.beta_1), ("v", "V", 1 - optimizer.beta_2)):
+            joined = np.concatenate([arrays[f"layer{index}.W.{new}"].ravel(), arrays[f"layer{index}.b.{new}"]])
+            old[f"layer{index}.theta.{name}"] = joined / scale
+    architecture = json.loads(str(arrays["architecture"]))
+    architecture["format"] = 1
+    old["architecture"] = np.array(json.dumps(architecture))
+    return old
+
+
+def test_load_reads_files_saved_before_the_core_redesign_and_trains_on_alike(tmp_path):
+    model = chapterNetwork(np.float64, Adam(0.01))
+    rng = np.random.default_rng(0)
+    oneStep(model, rng)
+    np.savez(tmp_path / "old.npz", **formatOne(modelArrays(model), model.layers[0].optimizer))
+    loaded = MLP.load(tmp_path / "old.npz")
+    for now, saved in zip(loaded.getWeights(), model.getWeights()):
+        np.testing.assert_array_equal(now, saved)
+    for _ in range(3):
+        state = rng.bit_generator.state
+        oneStep(model, rng)
+        rng.bit_generator.state = state
+        oneStep(loaded, rng)
+    for now, expected in zip(loaded.getWeights(), model.getWeights()):
+        np.testing.assert_allclose(now, expected, rtol=1e-12, atol=1e-15)
+    assert loaded.layers[2].optimizerState["b"]["t"] == 4
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update({"layer1.theta.M": np.zeros(7)}), r"'layer1.theta.M' has shape \(7,\)"),
+    (lambda a: a.pop("layer0.theta.V"), r"optimizer state of layer 0 has \['M', 't'\]"),
+    (lambda a: a.update({"layer0.W.m": np.zeros((6, 8))}), r"unexpected parts \['layer0.W.m'\]"),
+    (lambda a: a.update({"layer5.theta.M": np.zeros(3)}), r"unexpected parts \['layer5.theta.M'\]"),
+])
+def test_load_refuses_an_inconsistent_format_one_file(tmp_path, change, message):
+    _, arrays = savedArrays(tmp_path)
+    old = formatOne(arrays, Adam())
+    change(old)
+    np.savez(tmp_path / "old.npz", **old)
+    with pytest.raises(ValueError, match="old.npz is not a valid deepbasics model file: " + message):
+        MLP.load(tmp_path / "old.npz")
 
 
 @pytest.mark.parametrize("corrupt", ["empty", "truncated", "bad CRC", "plain npy", "JSON list", "deep JSON",
