@@ -63,11 +63,12 @@ class Noise:
 
     def __init__(self, bounds=(0.0, 1.0), seed=None):
         if bounds is not None:
-            if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
-                    or not all(_isNumber(value) and math.isfinite(value) for value in bounds)
-                    or not bounds[0] < bounds[1]):
-                raise ValueError(f"{type(self).__name__}: bounds must be a pair (low, high) of finite numbers "
-                                 f"with low < high, or None, got {bounds!r}")
+            wanted = (f"{type(self).__name__}: bounds must be a pair (low, high) of finite numbers "
+                      f"with low < high, or None")
+            if not isinstance(bounds, (tuple, list)) or not all(_isNumber(value) for value in bounds):
+                raise TypeError(f"{wanted}, got {type(bounds).__name__} {bounds!r}")
+            if len(bounds) != 2 or not all(math.isfinite(value) for value in bounds) or not bounds[0] < bounds[1]:
+                raise ValueError(f"{wanted}, got {bounds!r}")
             bounds = (float(bounds[0]), float(bounds[1]))
         self.bounds, self.seed = bounds, seed
         self.rng = np.random.default_rng(seed)

@@ -26,6 +26,7 @@ they learn very slowly), and the norms of the last gradients:
 import numpy as np
 
 from activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from checks import checkNumber
 
 # A Sigmoid or Tanh output this close to its bounds has a slope under 1% of
 # (Sigmoid) or 2% of (Tanh) the slope at 0.
@@ -172,8 +173,7 @@ def deadUnitWarning(model, x, threshold=0.5):
         inputs; try a lower learning rate"``; several layers are joined by
         ``"; "``.
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < 1:
-        raise ValueError(f"deadUnitWarning: threshold must be a number in [0, 1), got {threshold!r}")
+    threshold = checkNumber("deadUnitWarning", "threshold", threshold, 0, 1)
     parts = [f"layer {d.index} (ReLU): {d.deadUnits} of {d.units} units ({100 * d.deadShare:.0f}%)"
              for d in diagnose(model, x) if d.deadShare is not None and d.deadShare > threshold]
     if not parts:

@@ -36,6 +36,7 @@ import copy
 import numpy as np
 
 from activations import Activation, LeakyReLU, ReLU
+from checks import checkFloatType, checkInteger, checkNumber
 from loss import Loss, MSE
 
 TOLERANCE = 1e-6   # largest relative error that passes, in float64
@@ -250,16 +251,10 @@ def gradcheck(target, x=None, y=None, loss=None, tolerance=TOLERANCE, step=STEP,
     GradcheckReport
         ``print`` it for the table; ``report.passed``; ``report.raiseIfFailed()``.
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance > 0:
-        raise ValueError(f"gradcheck: tolerance must be a positive number, got {tolerance!r}")
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0:
-        raise ValueError(f"gradcheck: step must be a positive number, got {step!r}")
-    if entries is not None and (isinstance(entries, bool) or not isinstance(entries, (int, np.integer))
-                                or entries < 1):
-        raise ValueError(f"gradcheck: entries must be a positive integer or None, got {entries!r}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"gradcheck: dtype must be numpy.float32 or numpy.float64, got {dtype}")
+    tolerance, step = _positive("tolerance", tolerance), _positive("step", step)
+    if entries is not None:
+        entries = checkInteger("gradcheck", "entries", entries)
+    dtype = checkFloatType("gradcheck", dtype)
     # Imported here, not above: the test suite's own gradient checks use the
     # arithmetic above while nn and layers are under test themselves.
     from layers import Dense
@@ -410,6 +405,18 @@ class _Checker:
         # The loss on the network's own outputs, where Softmax or Sigmoid put it.
         checks += self.loss(loss, np.clip(yPred, 0.02, 0.98), y)
         return checks
+
+
+def _positive(name, value):
+    """``value`` as a float if it is a finite number above 0.
+
+    checkNumber checks the type (TypeError) and finiteness; its interval keeps
+    its low end, so 0 itself is refused here.
+    """
+    value = checkNumber("gradcheck", name, value, -np.inf)
+    if not value > 0:
+        raise ValueError(f"gradcheck: {name} must be a positive number, got {value!r}")
+    return value
 
 
 def _describe(target):

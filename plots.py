@@ -39,6 +39,7 @@ import numpy as np
 
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from callbacks import Callback
+from checks import checkInteger
 
 DPI = 100
 INPUT_COLOR, HIDDEN_COLOR, OUTPUT_COLOR = "#d62728", "#1f77b4", "#2ca02c"   # the chapter's red, blue, green
@@ -246,8 +247,7 @@ class LivePlot(Callback):
     """
 
     def __init__(self, save=None, monitor=None, earlyStopping=None, every=1, figsize=None):
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"LivePlot: every must be a positive integer, got {every!r}")
+        every = checkInteger("LivePlot", "every", every)
         _pyplot()   # fail now, not after the first epoch, when matplotlib is missing
         self.notebook = _inNotebook()
         self.save = save if save is not None or self.notebook else "training.png"
@@ -354,8 +354,7 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
         raise TypeError(f"plotNetwork: expected an MLP, got {type(model).__name__}")
     if not layers:
         raise ValueError("plotNetwork: the MLP has no layers yet; add some with addLayer(Dense(...))")
-    if not isinstance(maxNeurons, int) or maxNeurons < 2:
-        raise ValueError(f"plotNetwork: maxNeurons must be an integer of at least 2, got {maxNeurons!r}")
+    maxNeurons = checkInteger("plotNetwork", "maxNeurons", maxNeurons, low=2)
     sizes = [layers[0].inputDim] + [layer.outputDim for layer in layers]
     columns = [_shownNeurons(size, maxNeurons) for size in sizes]
     tallest = max(len(shown) + elided for shown, elided in columns)
@@ -557,9 +556,8 @@ def plotImages(images, labels=None, rows=None, save=None, valueRange=(0.0, 1.0),
     if rows is None:
         columns = math.ceil(math.sqrt(count))
         rows = math.ceil(count / columns)
-    elif not isinstance(rows, int) or not 1 <= rows <= count:
-        raise ValueError(f"plotImages: rows must be an integer from 1 to the number of images {count}, got {rows!r}")
     else:
+        rows = checkInteger("plotImages", "rows", rows, 1, count)   # at most one row per image
         columns = math.ceil(count / rows)
     captionHeight = 0.0 if labels is None else 0.25 * max(str(label).count("\n") + 1 for label in labels)
     titleHeight = 0.0 if title is None else 0.3
@@ -691,8 +689,7 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
         probability in whole percents, rounded down);
         or one empty axes saying so when there is no mistake.
     """
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"plotMistakes: count must be a positive integer, got {count!r}")
+    count = checkInteger("plotMistakes", "count", count)
     probabilities, predicted, truth = _predictions(model, x, y, "plotMistakes")
     names = [str(index) for index in range(probabilities.shape[1])] if classNames is None else list(classNames)
     wrong = np.flatnonzero(predicted != truth)
@@ -746,8 +743,7 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     if len(truth) != len(x) or len(x) == 0:
         raise ValueError(f"plotDecisionBoundary: x has {len(x)} samples and y has {len(truth)}; "
                          f"they must match and not be empty")
-    if not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"plotDecisionBoundary: resolution must be an integer of at least 2, got {resolution!r}")
+    resolution = checkInteger("plotDecisionBoundary", "resolution", resolution, low=2)
     low, high = x.min(axis=0), x.max(axis=0)
     margin = 0.1 * np.where(high > low, high - low, 1.0)
     low, high = low - margin, high + margin
@@ -813,8 +809,8 @@ def plotWeights(layer, shape=(28, 28), columns=None, figsize=None, save=None):
     neurons = W.shape[0]
     if columns is None:
         columns = math.ceil(math.sqrt(neurons))
-    elif not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"plotWeights: columns must be a positive integer, got {columns!r}")
+    else:
+        columns = checkInteger("plotWeights", "columns", columns)
     rows = math.ceil(neurons / columns)
     figure, axes = _figure(figsize or (0.8 * columns + 1.0, 0.8 * rows + 0.4), rows, columns)
     largest = float(np.abs(W).max()) or 1.0

@@ -98,6 +98,10 @@ def test_masking_zeroes_the_given_share_and_keeps_the_rest():
     (lambda: Masking(-1), ValueError, r"Masking: fraction must be between 0 and 1.0, got -1"),
     (lambda: Masking(0.5, bounds=(1, 0)), ValueError, r"Masking: bounds must be a pair .* got \(1, 0\)"),
     (lambda: GaussianNoise(0.5, bounds=(0, np.inf)), ValueError, r"GaussianNoise: bounds must be a pair"),
+    (lambda: GaussianNoise(0.5, bounds=(0, 1, 2)), ValueError,
+     r"GaussianNoise: bounds must be a pair .* got \(0, 1, 2\)"),
+    (lambda: Masking(0.5, bounds=1.0), TypeError, r"Masking: bounds must be a pair .* got float 1.0"),
+    (lambda: Masking(0.5, bounds=("0", "1")), TypeError, r"Masking: bounds must be a pair .* got tuple \('0', '1'\)"),
 ])
 def test_bad_noise_arguments_are_refused_with_the_culprit(make, error, message):
     with pytest.raises(error, match=message):

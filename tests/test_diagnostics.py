@@ -118,7 +118,12 @@ def test_the_warning_names_every_layer_over_the_threshold_and_suggests_a_lower_l
     (lambda: diagnose(MLP(), np.ones((3, 6))), TypeError, "expected a model with layers, such as an MLP, got MLP"),
     (lambda: diagnose("model", np.ones((3, 6))), TypeError, "got str"),
     (lambda: deadUnitWarning(network(), inputs(), threshold=1.5), ValueError,
-     r"threshold must be a number in \[0, 1\), got 1.5"),
+     r"deadUnitWarning: threshold must be in \[0, 1\), got 1.5"),
+    (lambda: deadUnitWarning(network(), inputs(), threshold=1), ValueError, r"threshold must be in \[0, 1\), got 1.0"),
+    (lambda: deadUnitWarning(network(), inputs(), threshold="0.5"), TypeError,
+     "deadUnitWarning: threshold must be a number, got str '0.5'"),
+    (lambda: deadUnitWarning(network(), inputs(), threshold=True), TypeError,
+     "threshold must be a number, got bool True"),
 ])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error, match=message):

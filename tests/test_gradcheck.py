@@ -210,10 +210,16 @@ def test_verbose_prints_the_table(capsys):
 # ------------------------------------------------------------------ errors
 @pytest.mark.parametrize("arguments, error, message", [
     (dict(target="relu"), TypeError, "expected an MLP, a Dense, an Activation or a Loss, got str 'relu'"),
-    (dict(target=Tanh(), tolerance=0), ValueError, "tolerance must be a positive number, got 0"),
+    (dict(target=Tanh(), tolerance=0), ValueError, "tolerance must be a positive number, got 0.0"),
+    (dict(target=Tanh(), tolerance="1e-6"), TypeError, "tolerance must be a number, got str '1e-6'"),
+    (dict(target=Tanh(), tolerance=np.nan), ValueError, r"tolerance must be in \[-inf, inf\), got nan"),
     (dict(target=Tanh(), step=-1e-5), ValueError, "step must be a positive number, got -1e-05"),
-    (dict(target=Tanh(), entries=0), ValueError, "entries must be a positive integer or None, got 0"),
+    (dict(target=Tanh(), step=None), TypeError, "step must be a number, got NoneType None"),
+    (dict(target=Tanh(), entries=0), ValueError, "entries must be a positive integer, got 0"),
+    (dict(target=Tanh(), entries=2.5), TypeError, "entries must be a positive integer, got float 2.5"),
+    (dict(target=Tanh(), entries=True), TypeError, "entries must be a positive integer, got bool True"),
     (dict(target=Tanh(), dtype=np.int32), ValueError, "dtype must be numpy.float32 or numpy.float64, got int32"),
+    (dict(target=Tanh(), dtype="real"), TypeError, "dtype must be numpy.float32 or numpy.float64, got 'real'"),
     (dict(target=Tanh(), loss=MSE()), ValueError, "loss= is for a model; Tanh brings its own function"),
     (dict(target=Dense(3, 2), x=np.ones((4, 5))), ValueError, r"x must have shape \(n, 3\), got \(4, 5\)"),
     (dict(target=CrossEntropy(), x=np.full((2, 3), 0.5), y=np.ones((2, 4))), ValueError,

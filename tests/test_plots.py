@@ -489,6 +489,56 @@ def test_live_plot_outside_a_notebook_defaults_to_a_file_and_checks_every():
         plots.LivePlot(every=0)
 
 
+# ------------------------------------------------------------------ integer arguments
+def twoLayerNetwork():
+    model = MLP()
+    model.addLayer(Dense(4, 3, activation=ReLU()))
+    model.addLayer(Dense(3, 2, activation=Softmax()))
+    return model
+
+
+def twoPoints():
+    return np.array([[0.0, 0.0], [2.0, 0.0]]), np.array([0, 1])
+
+
+INTEGER_ARGUMENTS = {   # argument: (call with that argument, wanted, a right value)
+    "every": (lambda every: plots.LivePlot(every=every), "a positive integer", 2),
+    "maxNeurons": (lambda maxNeurons: plots.plotNetwork(twoLayerNetwork(), maxNeurons=maxNeurons),
+                   "an integer of at least 2", 2),
+    "rows": (lambda rows: plots.plotImages(np.zeros((3, 4)), rows=rows), "an integer between 1 and 3", 3),
+    "count": (lambda count: plots.plotMistakes(classifierOf(np.eye(4), np.zeros(4)), np.eye(4)[[1, 0]],
+                                               np.eye(4)[[0, 1]], count=count), "a positive integer", 1),
+    "resolution": (lambda resolution: plots.plotDecisionBoundary(classifierOf([[1.0, 0.0]], [-0.5]), *twoPoints(),
+                                                                 resolution=resolution), "an integer of at least 2", 2),
+    "columns": (lambda columns: plots.plotWeights(Dense(4, 3), shape=(2, 2), columns=columns), "a positive integer", 3),
+}
+OWNERS = {"every": "LivePlot", "maxNeurons": "plotNetwork", "rows": "plotImages", "count": "plotMistakes",
+          "resolution": "plotDecisionBoundary", "columns": "plotWeights"}
+
+
+@pytest.mark.parametrize("name", INTEGER_ARGUMENTS)
+@pytest.mark.parametrize("value, error, shown", [
+    (2.5, TypeError, "float 2.5"), ("2", TypeError, "str '2'"), (True, TypeError, "bool True"),
+    (0, ValueError, "0"), (-3, ValueError, "-3"),
+])
+def test_integer_arguments_refuse_a_wrong_type_with_typeerror_and_a_bad_value_with_valueerror(name, value, error,
+                                                                                               shown):
+    call, wanted, _ = INTEGER_ARGUMENTS[name]
+    with pytest.raises(error, match=f"^{OWNERS[name]}: {name} must be {wanted}, got {shown}$"):
+        call(value)
+
+
+def test_integer_arguments_refuse_a_value_just_past_their_limit_and_take_numpy_integers():
+    with pytest.raises(ValueError, match="^plotImages: rows must be an integer between 1 and 3, got 4$"):
+        INTEGER_ARGUMENTS["rows"][0](4)
+    with pytest.raises(ValueError, match="^plotNetwork: maxNeurons must be an integer of at least 2, got 1$"):
+        INTEGER_ARGUMENTS["maxNeurons"][0](1)
+    assert plots.LivePlot(every=np.int64(3)).every == 3
+    for name, (call, _, good) in INTEGER_ARGUMENTS.items():
+        if name != "every":
+            assert call(np.int64(good)).axes, name
+
+
 # ------------------------------------------------------------------ example and README pictures
 def test_make_images_has_help_and_shrinks_a_png_to_a_palette_of_the_same_size(tmp_path, capsys):
     image = pytest.importorskip("PIL.Image")
