@@ -408,13 +408,9 @@ class _Checker:
 
 
 def _positive(name, value):
-    """``value`` as a float if it is a finite number above 0.
-
-    checkNumber checks the type (TypeError) and finiteness; its interval keeps
-    its low end, so 0 itself is refused here.
-    """
-    value = checkNumber("gradcheck", name, value, -np.inf)
-    if not value > 0:
+    """``value`` as a float if it is a finite number above 0 (checkNumber's interval includes 0)."""
+    value = checkNumber("gradcheck", name, value, 0)
+    if value == 0:
         raise ValueError(f"gradcheck: {name} must be a positive number, got {value!r}")
     return value
 
