@@ -37,7 +37,7 @@ import numpy as np
 
 import nn
 import training
-from checks import checkInstance, checkInteger, checkMetrics
+from checks import checkChain, checkInstance, checkInteger, checkMetrics
 from loss import Loss
 from nn import MLP, Model
 
@@ -229,22 +229,9 @@ class Autoencoder(Model):
     """
 
     def __init__(self, encoder, decoder, noise=None):
-        for name, network in (("encoder", encoder), ("decoder", decoder)):
-            if not isinstance(network, MLP):
-                raise TypeError(f"Autoencoder: {name} must be an MLP, got {type(network).__name__} {network!r}")
-            if not network.layers:
-                raise ValueError(f"Autoencoder: the {name} has no layers yet; add some with addLayer(Dense(...))")
-        if encoder is decoder:
-            raise ValueError("Autoencoder: encoder and decoder are the same MLP; give two separate networks")
-        if encoder.outputDim != decoder.inputDim:
-            raise ValueError(f"Autoencoder: the encoder's outputDim={encoder.outputDim} must equal the "
-                             f"decoder's inputDim={decoder.inputDim}")
-        if decoder.outputDim != encoder.inputDim:
-            raise ValueError(f"Autoencoder: the decoder's outputDim={decoder.outputDim} must equal the "
-                             f"encoder's inputDim={encoder.inputDim}, since it reconstructs the input")
-        if encoder.dtype != decoder.dtype:
-            raise ValueError(f"Autoencoder: the encoder's dtype {encoder.dtype} differs from the decoder's "
-                             f"{decoder.dtype}; build both with the same MLP(dtype=...)")
+        checkInstance("Autoencoder", "encoder", encoder, MLP, "an MLP")
+        checkInstance("Autoencoder", "decoder", decoder, MLP, "an MLP")
+        checkChain("Autoencoder", [("encoder", encoder), ("decoder", decoder)], reconstructs=True)
         if noise is not None and not isinstance(noise, Noise):
             raise TypeError(f"Autoencoder: noise must be a Noise such as GaussianNoise(0.5), or None, got {noise!r}")
         self.encoder, self.decoder, self.noise = encoder, decoder, noise

@@ -69,3 +69,37 @@ def checkFloatType(owner, dtype):
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"{owner}: dtype must be numpy.float32 or numpy.float64, got {dtype}")
     return dtype
+
+
+def checkChain(owner, parts, reconstructs=False):
+    """Return ``parts``, ``(name, part)`` pairs in the order data flows, if they fit together.
+
+    The parts must be distinct objects with layers, each one's ``outputDim`` the
+    next one's ``inputDim``, all of one ``dtype``; when the chain ``reconstructs``
+    its input, the last one's ``outputDim`` must also be the first one's ``inputDim``.
+    """
+    for name, part in parts:
+        # Asked first, since an MLP without layers cannot tell its widths (its inputDim raises).
+        if hasattr(part, "layers") and not part.layers:
+            raise ValueError(f"{owner}: the {name} has no layers yet; add some with addLayer(Dense(...))")
+        if not all(hasattr(part, attribute) for attribute in ("inputDim", "outputDim", "dtype")):
+            raise TypeError(f"{owner}: the {name} must be a network with inputDim, outputDim and dtype, "
+                            f"got {type(part).__name__} {part!r}")
+    for index, (name, part) in enumerate(parts):
+        for otherName, other in parts[index + 1:]:
+            if part is other:
+                raise ValueError(f"{owner}: the {name} and the {otherName} are the same {type(part).__name__} "
+                                 f"object; give two separate ones")
+    links = [(part, nextPart, "") for part, nextPart in zip(parts, parts[1:])]
+    if reconstructs:   # the last part's output stands for the first part's input
+        links.append((parts[-1], parts[0], ", since it reconstructs the input"))
+    for (name, part), (nextName, nextPart), why in links:
+        if part.outputDim != nextPart.inputDim:
+            raise ValueError(f"{owner}: the {name}'s outputDim={part.outputDim} must equal the "
+                             f"{nextName}'s inputDim={nextPart.inputDim}{why}")
+    firstName, first = parts[0]
+    for name, part in parts[1:]:
+        if part.dtype != first.dtype:
+            raise ValueError(f"{owner}: the {firstName}'s dtype={first.dtype} must equal the {name}'s "
+                             f"dtype={part.dtype}; build every part with the same dtype")
+    return parts

@@ -46,7 +46,7 @@ import numpy as np
 import nn
 import training
 from activations import Sigmoid
-from checks import checkInteger, checkNumber
+from checks import checkChain, checkInstance, checkInteger, checkNumber
 from loss import CrossEntropy
 
 _FORMAT = 1   # version of the GAN's own part of the archive written by save()
@@ -85,26 +85,16 @@ class GAN(nn.Model):
     """
 
     def __init__(self, generator, discriminator, latentDim, realLabel=1.0, seed=None):
-        for name, network in (("generator", generator), ("discriminator", discriminator)):
-            if not isinstance(network, nn.MLP):
-                raise TypeError(f"GAN: {name} must be an MLP, got {type(network).__name__}")
-            if not network.layers:
-                raise ValueError(f"GAN: the {name} has no layers; add some with addLayer(Dense(...))")
-        if generator is discriminator:
-            raise ValueError("GAN: generator and discriminator must be two different MLPs")
+        checkInstance("GAN", "generator", generator, nn.MLP, "an MLP")
+        checkInstance("GAN", "discriminator", discriminator, nn.MLP, "an MLP")
+        checkChain("GAN", [("generator", generator), ("discriminator", discriminator)])
         latentDim = checkInteger("GAN", "latentDim", latentDim)
         if latentDim != generator.inputDim:
             raise ValueError(f"GAN: latentDim={latentDim} but the generator's inputDim is {generator.inputDim}; "
                              f"they must be equal")
-        if generator.outputDim != discriminator.inputDim:
-            raise ValueError(f"GAN: the generator's outputDim={generator.outputDim} must equal the "
-                             f"discriminator's inputDim={discriminator.inputDim}")
         if discriminator.outputDim != 1 or not isinstance(discriminator.layers[-1].activation, Sigmoid):
             raise ValueError(f"GAN: the discriminator must end in one Sigmoid output (a probability), got "
                              f"outputDim={discriminator.outputDim} with {discriminator.layers[-1].activation!r}")
-        if generator.dtype != discriminator.dtype:
-            raise ValueError(f"GAN: the generator's dtype {generator.dtype} differs from the "
-                             f"discriminator's {discriminator.dtype}; build both with the same dtype")
         realLabel = checkNumber("GAN", "realLabel", realLabel, 0.5)
         if not 0.5 < realLabel <= 1:
             raise ValueError(f"GAN: realLabel must be in (0.5, 1], got {realLabel!r}")

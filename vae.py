@@ -34,7 +34,7 @@ import os
 import numpy as np
 
 import training
-from checks import checkInstance, checkInteger, checkMetrics
+from checks import checkChain, checkInstance, checkInteger, checkMetrics
 from activations import Identity, Sigmoid
 from layers import Dense
 from loss import CrossEntropy
@@ -105,6 +105,11 @@ class Sampler(Model):
     @property
     def dtype(self):
         return self.mean.dtype
+
+    @property
+    def outputDim(self):
+        """Width of the code ``z`` handed to the decoder: ``latentDim``, named as for any network in a chain."""
+        return self.latentDim
 
     def forward(self, x, noise=None):
         """Return ``z = mu + sigma * eps`` for ``x (n, inputDim)``; keep what backward needs.
@@ -237,23 +242,10 @@ class VAE(Model):
         checkInstance("VAE", "encoder", encoder, MLP, "an MLP")
         checkInstance("VAE", "sampler", sampler, Sampler, "a Sampler(inputDim, latentDim)")
         checkInstance("VAE", "decoder", decoder, MLP, "an MLP")
-        if encoder is decoder:
-            raise ValueError("VAE: encoder and decoder are the same MLP object; give two networks")
-        if encoder.outputDim != sampler.inputDim:
-            raise ValueError(f"VAE: the encoder's outputDim ({encoder.outputDim}) must equal the sampler's "
-                             f"inputDim ({sampler.inputDim})")
-        if sampler.latentDim != decoder.inputDim:
-            raise ValueError(f"VAE: the sampler's latentDim ({sampler.latentDim}) must equal the decoder's "
-                             f"inputDim ({decoder.inputDim})")
-        if decoder.outputDim != encoder.inputDim:
-            raise ValueError(f"VAE: the decoder's outputDim ({decoder.outputDim}) must equal the encoder's "
-                             f"inputDim ({encoder.inputDim}): it reconstructs the input")
+        checkChain("VAE", [("encoder", encoder), ("sampler", sampler), ("decoder", decoder)], reconstructs=True)
         if not isinstance(decoder.layers[-1].activation, Sigmoid):
             raise ValueError(f"VAE: the decoder's last layer must output pixel probabilities with Sigmoid(), "
                              f"got {decoder.layers[-1].activation!r}")
-        if not encoder.dtype == sampler.dtype == decoder.dtype:
-            raise ValueError(f"VAE: the parts must share one dtype, got encoder {encoder.dtype}, "
-                             f"sampler {sampler.dtype}, decoder {decoder.dtype}")
         self.encoder, self.sampler, self.decoder = encoder, sampler, decoder
         self.stop_training = False
         self._crossEntropy = CrossEntropy()

@@ -137,19 +137,26 @@ def test_psnr_of_known_errors():
 # ----------------------------------------------------------- construction
 def test_encoder_and_decoder_widths_must_meet():
     encoder = network([16, 8, 4], [ReLU(), ReLU()])
-    with pytest.raises(ValueError, match=r"encoder's outputDim=4 must equal the decoder's inputDim=5"):
-        Autoencoder(encoder, network([5, 16], [Sigmoid()]))
-    with pytest.raises(ValueError, match=r"decoder's outputDim=15 must equal the encoder's inputDim=16"):
-        Autoencoder(encoder, network([4, 15], [Sigmoid()]))
-    with pytest.raises(ValueError, match=r"encoder's dtype float32 differs from the decoder's float64"):
-        Autoencoder(encoder, network([4, 16], [Sigmoid()], dtype=np.float64))
-    with pytest.raises(ValueError, match="same MLP"):
-        square = network([4, 4], [ReLU()])
+    square = network([4, 4], [ReLU()])
+    for decoder, error, message in [
+        (network([5, 16], [Sigmoid()]), ValueError,
+         "Autoencoder: the encoder's outputDim=4 must equal the decoder's inputDim=5"),
+        (network([4, 15], [Sigmoid()]), ValueError,
+         "Autoencoder: the decoder's outputDim=15 must equal the encoder's inputDim=16, "
+         "since it reconstructs the input"),
+        (network([4, 16], [Sigmoid()], dtype=np.float64), ValueError,
+         "Autoencoder: the encoder's dtype=float32 must equal the decoder's dtype=float64; "
+         "build every part with the same dtype"),
+        (Dense(4, 16), TypeError, "Autoencoder: decoder must be an MLP, got Dense Dense("),
+        (MLP(), ValueError, "Autoencoder: the decoder has no layers yet; add some with addLayer(Dense(...))"),
+    ]:
+        with pytest.raises(error) as raised:
+            Autoencoder(encoder, decoder)
+        assert str(raised.value).startswith(message)
+    with pytest.raises(ValueError) as raised:
         Autoencoder(square, square)
-    with pytest.raises(TypeError, match="decoder must be an MLP, got Dense"):
-        Autoencoder(encoder, Dense(4, 16))
-    with pytest.raises(ValueError, match="the decoder has no layers yet"):
-        Autoencoder(encoder, MLP())
+    assert str(raised.value) == ("Autoencoder: the encoder and the decoder are the same MLP object; "
+                                 "give two separate ones")
     with pytest.raises(TypeError, match=r"noise must be a Noise such as GaussianNoise\(0.5\), or None, got 0.5"):
         Autoencoder(encoder, network([4, 16], [Sigmoid()]), noise=0.5)
 

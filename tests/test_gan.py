@@ -58,20 +58,22 @@ def test_the_same_seed_samples_the_same_digits():
 
 
 @pytest.mark.parametrize("build, error, message", [
-    (lambda g, d: GAN("generator", d, 3), TypeError, "generator must be an MLP, got str"),
-    (lambda g, d: GAN(g, MLP(dtype=np.float64), 3), ValueError, "the discriminator has no layers"),
-    (lambda g, d: GAN(g, g, 3), ValueError, "two different MLPs"),
+    (lambda g, d: GAN("generator", d, 3), TypeError, "GAN: generator must be an MLP, got str 'generator'"),
+    (lambda g, d: GAN(g, MLP(dtype=np.float64), 3), ValueError,
+     "GAN: the discriminator has no layers yet; add some with addLayer(Dense(...))"),
+    (lambda g, d: GAN(g, g, 3), ValueError,
+     "GAN: the generator and the discriminator are the same MLP object; give two separate ones"),
     (lambda g, d: GAN(g, d, 2), ValueError, "latentDim=2 but the generator's inputDim is 3"),
     (lambda g, d: GAN(g, d, 3.0), TypeError, "latentDim must be a"),
     (lambda g, d: GAN(g, d, 3, realLabel=0.4), ValueError, "realLabel must be in"),
     (lambda g, d: GAN(g, d, 3, realLabel=1.5), ValueError, "realLabel must be in (0.5, 1], got 1.5"),
     (lambda g, d: GAN(g, network([5, 1], None, Sigmoid()), 3), ValueError,
-     "generator's outputDim=4 must equal the discriminator's inputDim=5"),
+     "GAN: the generator's outputDim=4 must equal the discriminator's inputDim=5"),
     (lambda g, d: GAN(g, network([4, 2], None, Softmax()), 3), ValueError,
      "must end in one Sigmoid output (a probability), got outputDim=2"),
     (lambda g, d: GAN(g, network([4, 1], None, ReLU()), 3), ValueError, "got outputDim=1 with ReLU"),
     (lambda g, d: GAN(g, network([4, 1], None, Sigmoid(), dtype=np.float32), 3), ValueError,
-     "the generator's dtype float64 differs from the discriminator's float32"),
+     "GAN: the generator's dtype=float64 must equal the discriminator's dtype=float32; build every part"),
 ])
 def test_a_gan_that_cannot_work_is_refused_at_construction(build, error, message):
     parts = smallGAN()

@@ -170,22 +170,36 @@ def test_gradients_match_pytorch_autograd():
 # -------------------------------------------------------------- construction
 def test_parts_that_do_not_fit_are_refused_naming_both_widths():
     good = makeVAE(inputDim=6, hidden=5, latent=2)
-    with pytest.raises(ValueError, match=r"encoder's outputDim \(5\) must equal the sampler's inputDim \(4\)"):
-        VAE(good.encoder, Sampler(4, 2, dtype=np.float64), good.decoder)
-    with pytest.raises(ValueError, match=r"sampler's latentDim \(3\) must equal the decoder's inputDim \(2\)"):
-        VAE(good.encoder, Sampler(5, 3, dtype=np.float64), good.decoder)
-    decoder = MLP(dtype=np.float64)
-    decoder.addLayer(Dense(2, 7, activation=Sigmoid(), dtype=np.float64))
-    with pytest.raises(ValueError, match=r"decoder's outputDim \(7\) must equal the encoder's inputDim \(6\)"):
-        VAE(good.encoder, good.sampler, decoder)
-    decoder = MLP(dtype=np.float64)
-    decoder.addLayer(Dense(2, 6, activation=ReLU(), dtype=np.float64))
-    with pytest.raises(ValueError, match=r"last layer must output pixel probabilities with Sigmoid\(\), got ReLU"):
-        VAE(good.encoder, good.sampler, decoder)
-    with pytest.raises(ValueError, match="share one dtype, got encoder float64, sampler float32"):
-        VAE(good.encoder, Sampler(5, 2), good.decoder)
-    with pytest.raises(TypeError, match=r"sampler must be a Sampler\(inputDim, latentDim\), got Dense"):
-        VAE(good.encoder, Dense(5, 2), good.decoder)
+    tooWide = MLP(dtype=np.float64)
+    tooWide.addLayer(Dense(2, 7, activation=Sigmoid(), dtype=np.float64))
+    relu = MLP(dtype=np.float64)
+    relu.addLayer(Dense(2, 6, activation=ReLU(), dtype=np.float64))
+    for encoder, sampler, decoder, error, message in [
+        (good.encoder, Sampler(4, 2, dtype=np.float64), good.decoder, ValueError,
+         "VAE: the encoder's outputDim=5 must equal the sampler's inputDim=4"),
+        (good.encoder, Sampler(5, 3, dtype=np.float64), good.decoder, ValueError,
+         "VAE: the sampler's outputDim=3 must equal the decoder's inputDim=2"),
+        (good.encoder, good.sampler, tooWide, ValueError,
+         "VAE: the decoder's outputDim=7 must equal the encoder's inputDim=6, since it reconstructs the input"),
+        (good.encoder, good.sampler, relu, ValueError,
+         "VAE: the decoder's last layer must output pixel probabilities with Sigmoid(), got ReLU()"),
+        (good.encoder, Sampler(5, 2), good.decoder, ValueError,
+         "VAE: the encoder's dtype=float64 must equal the sampler's dtype=float32; "
+         "build every part with the same dtype"),
+        (good.encoder, good.sampler, good.encoder, ValueError,
+         "VAE: the encoder and the decoder are the same MLP object; give two separate ones"),
+        (MLP(dtype=np.float64), good.sampler, good.decoder, ValueError,
+         "VAE: the encoder has no layers yet; add some with addLayer(Dense(...))"),
+        (good.encoder, Dense(5, 2), good.decoder, TypeError,
+         "VAE: sampler must be a Sampler(inputDim, latentDim), got Dense Dense("),
+    ]:
+        with pytest.raises(error) as raised:
+            VAE(encoder, sampler, decoder)
+        assert str(raised.value).startswith(message)
+
+
+def test_the_sampler_hands_the_decoder_latentDim_values():
+    assert Sampler(inputDim=5, latentDim=3).outputDim == 3
 
 
 def test_repr_reads_like_the_model():
@@ -343,7 +357,7 @@ def test_load_refuses_files_that_are_not_vaes(tmp_path):
     arrays.update(vae.decoder.toArrays("decoder."))
     mismatched = tmp_path / "mismatched.npz"
     np.savez(mismatched, **arrays)
-    with pytest.raises(ValueError, match=r"mismatched.npz.*encoder's outputDim \(5\) must equal the sampler's"):
+    with pytest.raises(ValueError, match=r"mismatched.npz.*encoder's outputDim=5 must equal the sampler's inputDim=4"):
         VAE.load(mismatched)
     arrays["sampler.random"] = np.array("not json")
     np.savez(mismatched, **arrays)
