@@ -1,6 +1,14 @@
-"""Finite-difference gradient checks shared by the tests: gradcheck.py's, so there is one implementation."""
+"""What several test files share: gradcheck.py's finite differences (one implementation), and a small network."""
+
+import numpy as np
 
 import gradcheck
+from activations import ReLU, Softmax
+from dataset import Dataset
+from layers import Dense
+from loss import MSE
+from nn import MLP
+from optimizer import Adam
 
 # The largest relative error any gradient check has seen in this run; the
 # session summary prints it (see conftest.py).
@@ -22,3 +30,42 @@ def assertGradient(analytic, numeric, where, tolerance=1e-6):
     if error > WORST["error"]:
         WORST.update(error=error, where=where)
     assert error < tolerance, f"{where}: relative gradient error {error:.3e} >= {tolerance:g}"
+
+
+def chapterNetwork(dtype=np.float32, optimizer=None):
+    """The chapter's classifier in miniature: 8-6-5-3, ReLU, ReLU, Softmax, one shared optimizer."""
+    model = MLP(dtype=dtype)
+    optimizer = optimizer or Adam(learningRate=0.001)
+    model.addLayer(Dense(inputDim=8, outputDim=6, activation=ReLU(), optimizer=optimizer, seed=1))
+    model.addLayer(Dense(inputDim=6, outputDim=5, activation=ReLU(), optimizer=optimizer, seed=2))
+    model.addLayer(Dense(inputDim=5, outputDim=3, activation=Softmax(), optimizer=optimizer, seed=3))
+    return model
+
+
+def oneStep(model, rng):
+    """One training step on 4 random inputs, MSE towards zero."""
+    x = rng.random((4, model.inputDim))
+    out = model.forward(x)
+    model.backward(MSE().gradient(out, np.zeros_like(out)))
+    model.update()
+
+
+def blobs(n=400, seed=0, shuffle=True, batch_size=20):
+    """Three well separated Gaussian blobs in 4-D, one-hot labels."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    centres = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=float)
+    x = centres[labels] + rng.normal(0, 0.5, (n, 4))
+    y = np.eye(3)[labels]
+    half = n // 2
+    return Dataset(x_train=x[:half], y_train=y[:half], x_test=x[half:], y_test=y[half:],
+                   batch_size=batch_size, seed=seed, shuffle=shuffle)
+
+
+def classifier(optimizer=None, dtype=np.float32, seed=0):
+    """A 4-8-3 ReLU/Softmax network for ``blobs``, one shared optimizer (Adam 0.01 by default)."""
+    model = MLP(dtype=dtype)
+    optimizer = optimizer or Adam(learningRate=0.01)
+    model.addLayer(Dense(4, 8, activation=ReLU(), optimizer=optimizer, seed=seed))
+    model.addLayer(Dense(8, 3, activation=Softmax(), optimizer=optimizer, seed=seed + 1))
+    return model

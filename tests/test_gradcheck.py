@@ -7,7 +7,7 @@ import gradcheck as gradcheckModule
 from activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from gradcheck import gradcheck, numericalGradient, relativeError
 from layers import Dense
-from loss import MSE, CrossEntropy, Loss
+from loss import MSE, CrossEntropy
 from nn import MLP
 from optimizer import Adam
 

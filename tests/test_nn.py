@@ -1,11 +1,5 @@
 import copy
 import gc
-import json
-import os
-import re
-import stat
-import tracemalloc
-import zipfile
 import weakref
 
 import numpy as np
@@ -14,24 +8,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from checks import checkChain
-from helpers import assertGradient, numericalGradient
+from helpers import assertGradient, chapterNetwork, numericalGradient, oneStep
 from layers import Dense
 from loss import MSE, CrossEntropy
-from nn import MLP, readArchive
-from saving import modelArrays
+from nn import MLP
 from optimizer import SGD, Adam
 
 HIDDEN = [Identity, Sigmoid, Tanh, ReLU, lambda: LeakyReLU(0.1), Softmax]
-
-
-def chapterNetwork(dtype=np.float32, optimizer=None):
-    model = MLP(dtype=dtype)
-    optimizer = optimizer or Adam(learningRate=0.001)
-    model.addLayer(Dense(inputDim=8, outputDim=6, activation=ReLU(), optimizer=optimizer, seed=1))
-    model.addLayer(Dense(inputDim=6, outputDim=5, activation=ReLU(), optimizer=optimizer, seed=2))
-    model.addLayer(Dense(inputDim=5, outputDim=3, activation=Softmax(), optimizer=optimizer, seed=3))
-    return model
 
 
 def test_the_chapters_first_network():
@@ -168,13 +151,6 @@ def test_one_shared_adam_trains_exactly_like_one_adam_per_layer():
             model.update()
     for a, b in zip(shared.getWeights(), separate.getWeights()):
         np.testing.assert_array_equal(a, b)
-
-
-def oneStep(model, rng):
-    x = rng.random((4, model.inputDim))
-    out = model.forward(x)
-    model.backward(MSE().gradient(out, np.zeros_like(out)))
-    model.update()
 
 
 def stepAlone(layers, rng):
@@ -340,37 +316,6 @@ def test_dtype_must_be_a_float_type():
         MLP(dtype="bogus")
 
 
-def test_check_chain_names_the_owner_both_parts_and_both_values():
-    def mlp(*widths, dtype=np.float32):
-        model = MLP(dtype=dtype)
-        for inputDim, outputDim in zip(widths, widths[1:]):
-            model.addLayer(Dense(inputDim, outputDim, dtype=dtype))
-        return model
-
-    encoder, decoder = mlp(8, 3), mlp(3, 8)
-    chain = [("encoder", encoder), ("decoder", decoder)]
-    assert checkChain("Owner", chain, reconstructs=True) is chain
-    checkChain("Owner", [("a", mlp(8, 3)), ("b", mlp(3, 5)), ("c", mlp(5, 2))])   # need not reconstruct
-    for parts, reconstructs, error, message in [
-        ([("encoder", encoder), ("decoder", mlp(4, 8))], False, ValueError,
-         "Owner: the encoder's outputDim=3 must equal the decoder's inputDim=4"),
-        ([("encoder", encoder), ("decoder", mlp(3, 7))], True, ValueError,
-         "Owner: the decoder's outputDim=7 must equal the encoder's inputDim=8, since it reconstructs the input"),
-        ([("encoder", encoder), ("decoder", mlp(3, 8, dtype=np.float64))], True, ValueError,
-         "Owner: the encoder's dtype=float32 must equal the decoder's dtype=float64; "
-         "build every part with the same dtype"),
-        ([("encoder", encoder), ("middle", mlp(3, 3)), ("decoder", encoder)], False, ValueError,
-         "Owner: the encoder and the decoder are the same MLP object; give two separate ones"),
-        ([("encoder", encoder), ("decoder", MLP())], True, ValueError,
-         "Owner: the decoder has no layers yet; add some with addLayer(Dense(...))"),
-        ([("encoder", "784-400"), ("decoder", decoder)], True, TypeError,
-         "Owner: the encoder must be a network with inputDim, outputDim and dtype, got str '784-400'"),
-    ]:
-        with pytest.raises(error) as raised:
-            checkChain("Owner", parts, reconstructs=reconstructs)
-        assert str(raised.value) == message
-
-
 def test_summary_prints_layers_shapes_activations_and_counts(capsys):
     chapterNetwork().summary()
     text = capsys.readouterr().out
@@ -391,214 +336,3 @@ def test_set_weights_checks_shapes():
     weights[1] = np.zeros((2, 2))
     with pytest.raises(ValueError, match=r"array 1 has shape \(2, 2\), expected \(6,\)"):
         model.setWeights(weights)
-
-
-# ------------------------------------------------------------------ saving and loading
-def savedArrays(tmp_path):
-    """A trained chapter network saved to a file, and its arrays as a dict."""
-    model = chapterNetwork(np.float64, Adam(0.01))
-    oneStep(model, np.random.default_rng(0))
-    path = model.save(tmp_path / "model.npz")
-    return path, readArchive(path)
-
-
-def rewrite(tmp_path, arrays, change):
-    """Save ``arrays`` after ``change(arrays)`` (which may also edit the architecture dict) to a new file."""
-    arrays = dict(arrays)
-    architecture = json.loads(str(arrays["architecture"]))
-    change(arrays, architecture)
-    arrays["architecture"] = np.array(json.dumps(architecture))
-    path = tmp_path / "changed.npz"
-    np.savez(path, **arrays)
-    return path
-
-
-@pytest.mark.parametrize("change, message", [
-    (lambda a, s: s["layers"][0].update(inputDim=10**12), r"layer0.W' has shape \(6, 8\).*expected shape \(6, 1000000000000\)"),
-    (lambda a, s: a.update({"layer1.W": np.zeros((5, 1))}), r"layer1.W' has shape \(5, 1\)"),
-    (lambda a, s: a.update({"layer0.b.m": np.zeros(1)}), r"layer0.b.m' has shape \(1,\)"),
-    (lambda a, s: a.pop("layer2.W.v"), r"optimizer state of layer2.W has"),
-    (lambda a, s: a.update({"layer0.W.t": np.array(0)}), r"step count of at least 1"),
-    (lambda a, s: a.update({"extra": np.zeros(3)}), r"unexpected parts \['extra'\]"),
-    (lambda a, s: s.update(format=3), r"format 3, expected 1 or 2"),
-    (lambda a, s: s.update(format=1), r"optimizer state of layer 0 has \[\], expected|unexpected parts"),
-    (lambda a, s: s.update(dtype="int8"), r"dtype 'int8'"),
-    (lambda a, s: s["layers"][1].update(optimizer=3), r"layer 1 refers to optimizer 3, but the file has 1"),
-    (lambda a, s: s["layers"][1].update(activation={"name": "Swish", "config": {}}), r"unknown activation 'Swish'"),
-    (lambda a, s: s["optimizers"][0].update(config={"learningRate": -1}), r"learningRate must be in"),
-    (lambda a, s: s["layers"][2].update(inputDim=4, outputDim=3), r"layer 2 has inputDim=4 but layer 1 has outputDim=5"),
-    (lambda a, s: s.update(layers=[]), r"no layers"),
-    (lambda a, s: s.update(layers="all"), r"malformed architecture"),
-    (lambda a, s: s.update(format=2.0), r"format 2.0, expected 1 or 2"),
-    (lambda a, s: [a.pop(k) for k in ("layer0.W.t", "layer0.W.m", "layer0.W.v")], r"optimizer state of layer0.W has \[\]"),
-    (lambda a, s: a.update({"layer1.b.t": np.array(7)}), r"step counts of layer 1's W and b differ: \[1, 7\]"),
-    (lambda a, s: s["optimizers"][0]["config"].update(learningRate=float("inf")), r"learningRate must be in"),
-    (lambda a, s: a["layer0.W"].__setitem__((0, 0), np.nan), r"'layer0.W' holds values that are not finite"),
-    (lambda a, s: a.update({"layer2.b.v": -np.ones(3)}), r"layer2.b.v holds negative second moments"),
-])
-def test_load_refuses_an_inconsistent_file_naming_it_and_the_part(tmp_path, change, message):
-    _, arrays = savedArrays(tmp_path)
-    path = rewrite(tmp_path, arrays, change)
-    tracemalloc.start()
-    with pytest.raises(ValueError, match="changed.npz is not a valid deepbasics model file: .*" + message):
-        MLP.load(path)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert peak < 10 * 2**20   # nothing of the declared size was allocated
-
-
-def formatOne(arrays, optimizer):
-    """``arrays`` of a format 2 file as deepbasics before its core redesign wrote them (format 1): one state
-    for each layer's ``theta = (W.ravel(), b)``, and Adam's weighted sums ``M = m / (1 - beta_1)``, ``V``."""
-    old = {"architecture": arrays["architecture"]}
-    for index in range(3):
-        old[f"layer{index}.W"], old[f"layer{index}.b"] = arrays[f"layer{index}.W"], arrays[f"layer{index}.b"]
-        old[f"layer{index}.theta.t"] = arrays[f"layer{index}.W.t"]
-        for new, name, scale in (("m", "M", 1 - optimizer.beta_1), ("v", "V", 1 - optimizer.beta_2)):
-            joined = np.concatenate([arrays[f"layer{index}.W.{new}"].ravel(), arrays[f"layer{index}.b.{new}"]])
-            old[f"layer{index}.theta.{name}"] = joined / scale
-    architecture = json.loads(str(arrays["architecture"]))
-    architecture["format"] = 1
-    old["architecture"] = np.array(json.dumps(architecture))
-    return old
-
-
-def test_load_reads_files_saved_before_the_core_redesign_and_trains_on_alike(tmp_path):
-    model = chapterNetwork(np.float64, Adam(0.01))
-    rng = np.random.default_rng(0)
-    oneStep(model, rng)
-    np.savez(tmp_path / "old.npz", **formatOne(modelArrays(model), model.layers[0].optimizer))
-    loaded = MLP.load(tmp_path / "old.npz")
-    for now, saved in zip(loaded.getWeights(), model.getWeights()):
-        np.testing.assert_array_equal(now, saved)
-    for _ in range(3):
-        state = rng.bit_generator.state
-        oneStep(model, rng)
-        rng.bit_generator.state = state
-        oneStep(loaded, rng)
-    for now, expected in zip(loaded.getWeights(), model.getWeights()):
-        np.testing.assert_allclose(now, expected, rtol=1e-12, atol=1e-15)
-    assert loaded.layers[2].optimizerState["b"]["t"] == 4
-
-
-@pytest.mark.parametrize("change, message", [
-    (lambda a: a.update({"layer1.theta.M": np.zeros(7)}), r"'layer1.theta.M' has shape \(7,\)"),
-    (lambda a: a.pop("layer0.theta.V"), r"optimizer state of layer 0 has \['M', 't'\]"),
-    (lambda a: a.update({"layer0.W.m": np.zeros((6, 8))}), r"unexpected parts \['layer0.W.m'\]"),
-    (lambda a: a.update({"layer5.theta.M": np.zeros(3)}), r"unexpected parts \['layer5.theta.M'\]"),
-])
-def test_load_refuses_an_inconsistent_format_one_file(tmp_path, change, message):
-    _, arrays = savedArrays(tmp_path)
-    old = formatOne(arrays, Adam())
-    change(old)
-    np.savez(tmp_path / "old.npz", **old)
-    with pytest.raises(ValueError, match="old.npz is not a valid deepbasics model file: " + message):
-        MLP.load(tmp_path / "old.npz")
-
-
-@pytest.mark.parametrize("corrupt", ["empty", "truncated", "bad CRC", "plain npy", "JSON list", "deep JSON",
-                                     "not JSON", "text file"])
-def test_load_refuses_an_unreadable_file_with_value_error_naming_it(tmp_path, corrupt):
-    path, arrays = savedArrays(tmp_path)
-    data = open(path, "rb").read()
-    bad = tmp_path / "bad.npz"
-    if corrupt == "empty":
-        bad.write_bytes(b"")
-    elif corrupt == "truncated":
-        bad.write_bytes(data[:len(data) // 2])
-    elif corrupt == "bad CRC":
-        start = data.index(b"\x93NUMPY", data.index(b"layer0.W.npy")) + 200   # inside W's values
-        bad.write_bytes(data[:start] + bytes([data[start] ^ 0xFF]) + data[start + 1:])
-    elif corrupt == "plain npy":
-        np.save(bad, np.zeros(3))
-        bad = tmp_path / "bad.npz.npy"
-    elif corrupt == "text file":
-        bad.write_text("architecture = 784-100-10\n")
-    else:
-        text = {"JSON list": "[1, 2]", "deep JSON": "[" * 100000 + "]" * 100000, "not JSON": "{layers"}[corrupt]
-        np.savez(bad, **{**arrays, "architecture": np.array(text)})
-    with pytest.raises(ValueError, match=f"MLP.load: {re.escape(str(bad))} is not a (readable|valid) deepbasics"):
-        MLP.load(bad)
-
-
-def zipMembers(path):
-    with zipfile.ZipFile(path) as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist()}
-
-
-@pytest.mark.parametrize("corrupt", ["huge declared shape", "garbled header", "unknown compression", "encrypted"])
-def test_load_refuses_a_member_it_cannot_read_before_allocating(tmp_path, corrupt):
-    path, _ = savedArrays(tmp_path)
-    members = zipMembers(path)
-    bad = tmp_path / "bad.npz"
-    with zipfile.ZipFile(bad, "w") as archive:
-        for name, data in members.items():
-            if name == "layer0.W.npy" and corrupt == "huge declared shape":
-                data = data.replace(b"(6, 8)", b"(10**12,)".replace(b"10**12", b"1000000000000"), 1)
-            if name == "layer0.W.npy" and corrupt == "garbled header":
-                data = data[:10] + b"\x00(:'" * 2 + data[18:]
-            archive.writestr(name, data)
-    data = bad.read_bytes()
-    if corrupt in ("unknown compression", "encrypted"):   # patch the first member's local and central headers
-        field = (8, 2) if corrupt == "unknown compression" else (6, 2)
-        value = (99).to_bytes(2, "little") if corrupt == "unknown compression" else (1).to_bytes(2, "little")
-        data = bytearray(data)
-        for signature, offset in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 2)):
-            start = data.index(signature) + offset
-            data[start + field[0]:start + field[0] + field[1]] = value
-        bad.write_bytes(bytes(data))
-    tracemalloc.start()
-    with pytest.raises(ValueError, match=f"MLP.load: {re.escape(str(bad))} is not a readable deepbasics"):
-        MLP.load(bad)
-    assert tracemalloc.get_traced_memory()[1] < 10 * 2**20
-    tracemalloc.stop()
-
-
-def test_saving_over_a_file_keeps_its_permissions(tmp_path):
-    path = chapterNetwork().save(tmp_path / "model")
-    os.chmod(path, 0o640)
-    chapterNetwork().save(path)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
-
-
-def test_load_of_a_missing_file_says_so():
-    with pytest.raises(FileNotFoundError):
-        MLP.load("no/such/model.npz")
-
-
-def test_save_gives_the_usual_permissions_and_no_leftovers(tmp_path):
-    umask = os.umask(0o022)
-    os.umask(umask)
-    path = chapterNetwork().save(tmp_path / "model")
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask
-    assert os.listdir(tmp_path) == ["model.npz"]
-
-
-def test_a_failed_save_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, monkeypatch):
-    model = chapterNetwork()
-    path = model.save(tmp_path / "model.npz")
-    before = open(path, "rb").read()
-
-    def failingSavez(file, **arrays):
-        file.write(b"half a file")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(np, "savez", failingSavez)
-    with pytest.raises(OSError, match="disk full"):
-        model.save(path)
-    assert open(path, "rb").read() == before
-    assert os.listdir(tmp_path) == ["model.npz"]
-
-
-def test_saved_optimizer_state_resumes_sgd_with_momentum_and_adam_exactly(tmp_path):
-    model = MLP(dtype=np.float64)
-    model.addLayer(Dense(8, 6, activation=ReLU(), optimizer=SGD(0.05, momentum=0.9), seed=0))
-    model.addLayer(Dense(6, 3, activation=Softmax(), optimizer=Adam(0.01), seed=1))
-    for seed in range(3):
-        oneStep(model, np.random.default_rng(seed))
-    loaded = MLP.load(model.save(tmp_path / "model"))
-    for seed in range(3, 6):
-        oneStep(model, np.random.default_rng(seed))
-        oneStep(loaded, np.random.default_rng(seed))
-    for a, b in zip(model.getWeights(), loaded.getWeights()):
-        np.testing.assert_array_equal(a, b)

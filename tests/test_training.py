@@ -7,35 +7,15 @@ import sys
 import numpy as np
 import pytest
 
-from activations import Identity, ReLU, Sigmoid, Softmax
-from callbacks import Callback, EarlyStopping, ModelCheckpoint
+from activations import Identity, ReLU, Softmax
 from dataset import Dataset
+from helpers import blobs, classifier
 from layers import Dense
 from loss import MSE, CrossEntropy
 from nn import MLP
 from optimizer import SGD, Adam
 
 ALL_METRICS = ["train_loss", "test_loss", "train_accuracy", "test_accuracy"]
-
-
-def blobs(n=400, seed=0, shuffle=True, batch_size=20):
-    """Three well separated Gaussian blobs in 4-D, one-hot labels."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 3, n)
-    centres = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=float)
-    x = centres[labels] + rng.normal(0, 0.5, (n, 4))
-    y = np.eye(3)[labels]
-    half = n // 2
-    return Dataset(x_train=x[:half], y_train=y[:half], x_test=x[half:], y_test=y[half:],
-                   batch_size=batch_size, seed=seed, shuffle=shuffle)
-
-
-def classifier(optimizer=None, dtype=np.float32, seed=0):
-    model = MLP(dtype=dtype)
-    optimizer = optimizer or Adam(learningRate=0.01)
-    model.addLayer(Dense(4, 8, activation=ReLU(), optimizer=optimizer, seed=seed))
-    model.addLayer(Dense(8, 3, activation=Softmax(), optimizer=optimizer, seed=seed + 1))
-    return model
 
 
 def test_training_learns_and_returns_one_value_per_epoch_and_metric():
@@ -294,52 +274,6 @@ def test_a_callback_stops_training_early():
     assert len(history["train_loss"]) == 2
 
 
-def test_early_stopping_restores_the_best_weights():
-    class Scripted(Callback):
-        """Pretend test_loss values, best at epoch 1."""
-
-        def on_epoch_end(self, model, epoch, logs):
-            logs["test_loss"] = [0.5, 0.2, 0.3, 0.4, 0.6, 0.7][epoch]
-            snapshots.append(model.getWeights())
-
-    snapshots = []
-    stopper = EarlyStopping(monitor="test_loss", patience=2)
-    model = classifier()
-    history = model.train(blobs(), loss=CrossEntropy(), epochs=6, metrics=["train_loss"],
-                          callbacks=[Scripted(), stopper], verbose=False)
-    assert len(history["train_loss"]) == 4 and stopper.stoppedEpoch == 3 and stopper.bestEpoch == 1
-    for restored, best in zip(model.getWeights(), snapshots[1]):
-        np.testing.assert_array_equal(restored, best)
-
-
-@pytest.mark.parametrize("arguments, error, message", [
-    ({"patience": 1.5}, TypeError, "EarlyStopping: patience must be an integer of at least 0, got float 1.5"),
-    ({"patience": -1}, ValueError, "EarlyStopping: patience must be an integer of at least 0, got -1"),
-    ({"min_delta": "0.1"}, TypeError, "EarlyStopping: min_delta must be a number, got str"),
-    ({"monitor": 3}, TypeError, "EarlyStopping: monitor must be a metric name"),
-])
-def test_early_stopping_checks_its_arguments(arguments, error, message):
-    with pytest.raises(error, match=message):
-        EarlyStopping(**arguments)
-
-
-def test_early_stopping_needs_its_metric():
-    with pytest.raises(ValueError, match="monitor 'test_accuracy' is not in the epoch logs"):
-        classifier().train(blobs(), loss=CrossEntropy(), epochs=2, verbose=False,
-                           callbacks={"on_epoch_end": EarlyStopping(monitor="test_accuracy")})
-
-
-def test_model_checkpoint_saves_every_epoch_or_the_best(tmp_path):
-    model = classifier()
-    model.train(blobs(), loss=CrossEntropy(), epochs=2, verbose=False,
-                callbacks={"on_epoch_end": ModelCheckpoint(tmp_path / "model-{epoch}.npz")})
-    assert sorted(os.listdir(tmp_path)) == ["model-1.npz", "model-2.npz"]
-    best = tmp_path / "best.npz"
-    model.train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["test_accuracy"], verbose=False,
-                callbacks=[ModelCheckpoint(best, monitor="test_accuracy", save_best_only=True)])
-    assert best.is_file()
-
-
 def test_training_again_continues_from_the_current_state():
     data = blobs(shuffle=False)
     once = classifier(dtype=np.float64)
@@ -348,25 +282,6 @@ def test_training_again_continues_from_the_current_state():
     twice.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
     twice.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
     for a, b in zip(once.getWeights(), twice.getWeights()):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_save_and_load_give_identical_predictions_and_resume_training(tmp_path):
-    data = blobs(shuffle=False)
-    model = classifier(optimizer=Adam(learningRate=0.02, beta_1=0.8))
-    model.addLayer(Dense(3, 2, activation=Sigmoid(), optimizer=SGD(0.1, momentum=0.5), seed=5))
-    data = Dataset(x_train=data.x_train, y_train=data.y_train[:, :2], batch_size=20, shuffle=False)
-    model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
-    path = model.save(tmp_path / "model")
-    assert path.endswith("model.npz")
-    loaded = MLP.load(path)
-    assert repr(loaded) == repr(model)
-    assert loaded.layers[0].optimizer is loaded.layers[1].optimizer  # still one shared Adam
-    x = np.random.default_rng(0).normal(size=(7, 4))
-    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
-    model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
-    loaded.train(data, loss=CrossEntropy(), epochs=1, verbose=False)
-    for a, b in zip(model.getWeights(), loaded.getWeights()):
         np.testing.assert_array_equal(a, b)
 
 
@@ -383,35 +298,6 @@ def test_a_copy_trains_on_its_own_exactly_like_the_original(how):
         np.testing.assert_array_equal(a, b)  # same weights and the same Adam state, stepped alike
     clone.layers[0].W[...] = 0
     assert np.abs(model.layers[0].W).sum() > 0
-
-
-def test_load_refuses_pickled_objects(tmp_path):
-    path = tmp_path / "evil.npz"
-    np.savez(path, architecture=np.array([{"layers": []}], dtype=object))
-    with pytest.raises(ValueError, match="evil.npz is not a readable deepbasics model file.*Python objects, which would need pickle"):
-        MLP.load(path)
-    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
-    with pytest.raises(ValueError, match="is not a valid deepbasics model file"):
-        MLP.load(tmp_path / "other.npz")
-
-
-def test_tensorboard_writes_scalars_that_tensorboard_reads(tmp_path, monkeypatch):
-    pytest.importorskip("tensorboardX")
-    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-    monkeypatch.chdir(tmp_path)
-    classifier().train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["train_loss", "test_accuracy"],
-                       tensorboard=True, verbose=False)
-    (run,) = os.listdir(tmp_path / "runs")
-    events = accumulator.EventAccumulator(str(tmp_path / "runs" / run))
-    events.Reload()
-    assert {"train_loss", "test_accuracy"} <= set(events.Tags()["scalars"])
-    assert [event.step for event in events.Scalars("test_accuracy")] == [1, 2, 3]
-
-
-def test_tensorboard_without_its_dependency_names_the_install_command(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tensorboardX", None)
-    with pytest.raises(ImportError, match=r'pip install "deepbasics\[tensorboard\]"'):
-        classifier().train(blobs(), loss=CrossEntropy(), epochs=1, tensorboard=True, verbose=False)
 
 
 @pytest.mark.slow
