@@ -10,7 +10,8 @@ under its own prefix in one archive.
 Loading checks the whole archive before allocating anything: a file that
 declares a layer of 10**12 inputs with a small stored ``W`` is refused at
 once, and no array is ever broadcast into a place of another shape. Files of
-format 1, written by deepbasics before its core redesign, load too.
+format 1, written by deepbasics before its core redesign (in any of the three
+layouts it had), load too.
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -77,12 +78,12 @@ def modelFromArrays(cls, arrays, prefix="", source="arrays"):
         hasState = any(stateKeys.values())   # W and b are stepped together: both have a full state, or neither
         for name, shape in shapes.items():
             key = f"{prefix}layer{index}.{name}"
-            _checkArray(arrays, key, shape, fail)
+            _checkArray(arrays, key, shape, fail, dtype)
             wanted = {f"{key}.{k}" for k in spec["optimizers"][layer["optimizer"]].stateKeys()} if hasState else set()
             if stateKeys[name] != wanted:
                 fail(f"optimizer state of {key} has {sorted(stateKeys[name])}, expected {sorted(wanted)}")
             for stateKey in wanted:
-                _checkArray(arrays, stateKey, () if stateKey.endswith(".t") else shape, fail)
+                _checkArray(arrays, stateKey, () if stateKey.endswith(".t") else shape, fail, dtype)
             if f"{key}.v" in wanted and np.any(arrays[f"{key}.v"] < 0):
                 fail(f"{key}.v holds negative second moments")
             expected |= {key} | wanted
@@ -147,42 +148,55 @@ def _readArchitecture(arrays, prefix, fail):
 def _fromFormat1(arrays, spec, fail):
     """The arrays of a format 1 file (deepbasics before its core redesign) under format 2's names.
 
-    Format 1 kept the optimizer state of each layer's ``W`` and ``b``
-    together, for the vector ``theta = (W.ravel(), b)``: ``layer{i}.theta.t``,
-    ``.M`` and ``.V`` for Adam (the weighted sums ``M = sum beta_1^(t-i) g_i``,
-    so that the paper's ``m`` is ``(1 - beta_1) M`` and ``v`` is
-    ``(1 - beta_2) V``), ``.velocity`` for SGD with momentum.
+    Three layouts carried format 1. The first kept optimizer state per array,
+    ``layer{i}.W.m`` and so on, as format 2 does. The two later ones kept the
+    state of a layer's ``W`` and ``b`` together, for the vector ``theta =
+    (W.ravel(), b)``: ``layer{i}.theta.t`` with Adam's moments ``.m`` and
+    ``.v``, or with its weighted sums ``.M`` and ``.V`` instead
+    (``M = sum beta_1^(t-i) g_i``, so that ``m = (1 - beta_1) M`` and
+    ``v = (1 - beta_2) V``); ``.velocity`` for SGD with momentum.
     """
-    upgraded = {"architecture": arrays["architecture"]}
-    for index, layer in enumerate(spec["layers"]):
-        upgraded.update({f"layer{index}.{name}": arrays[f"layer{index}.{name}"]
-                         for name in ("W", "b") if f"layer{index}.{name}" in arrays})
-        optimizer = spec["optimizers"][layer["optimizer"]]
-        size = layer["outputDim"] * (layer["inputDim"] + 1)
-        cut = layer["outputDim"] * layer["inputDim"]
-        stored = {key[len(f"layer{index}.theta."):] for key in arrays if key.startswith(f"layer{index}.theta.")}
-        names = {"t": "t", "M": "m", "V": "v"} if isinstance(optimizer, optimizerModule.Adam) else {"velocity": "velocity"}
-        if stored and stored != set(names):
-            fail(f"optimizer state of layer {index} has {sorted(stored)}, expected {sorted(names)}")
-        for old, new in names.items() if stored else ():
-            key = f"layer{index}.theta.{old}"
-            _checkArray(arrays, key, () if old == "t" else (size,), fail)
-            value = arrays[key]
-            if old in ("M", "V"):
-                value = value * (1 - (optimizer.beta_1 if old == "M" else optimizer.beta_2))
-            upgraded[f"layer{index}.W.{new}"] = value if old == "t" else value[:cut].reshape(layer["outputDim"], -1)
-            upgraded[f"layer{index}.b.{new}"] = value if old == "t" else value[cut:]
+    if not any(".theta." in key for key in arrays):
+        return arrays
     layers = range(len(spec["layers"]))
     known = {"architecture"} | {f"layer{index}.{name}" for index in layers for name in ("W", "b")}
-    unexpected = sorted(key for key in arrays if key not in known and not any(
-        key.startswith(f"layer{index}.theta.") for index in layers))
+    unexpected = sorted(key for key in arrays if key not in known
+                        and not any(key.startswith(f"layer{index}.theta.") for index in layers))
     if unexpected:
         fail(f"unexpected parts {unexpected}")
+    upgraded = {key: arrays[key] for key in known if key in arrays}
+    for index, layer in enumerate(spec["layers"]):
+        optimizer = spec["optimizers"][layer["optimizer"]]
+        prefix = f"layer{index}.theta."
+        stored = {key[len(prefix):] for key in arrays if key.startswith(prefix)}
+        if not stored:
+            continue
+        if not isinstance(optimizer, optimizerModule.Adam):
+            scales = {"velocity": 1.0}
+        elif "M" in stored:
+            scales = {"t": None, "M": 1 - optimizer.beta_1, "V": 1 - optimizer.beta_2}
+        else:
+            scales = {"t": None, "m": 1.0, "v": 1.0}
+        if stored != set(scales):
+            fail(f"optimizer state of layer {index} has {sorted(stored)}, expected {sorted(scales)}")
+        outputDim, inputDim = layer["outputDim"], layer["inputDim"]
+        for name, scale in scales.items():
+            _checkArray(arrays, prefix + name, () if name == "t" else (outputDim * (inputDim + 1),), fail)
+            if name == "t":
+                upgraded[f"layer{index}.W.t"] = upgraded[f"layer{index}.b.t"] = arrays[prefix + name]
+                continue
+            value = arrays[prefix + name] * scale
+            upgraded[f"layer{index}.W.{name.lower()}"] = value[:outputDim * inputDim].reshape(outputDim, inputDim)
+            upgraded[f"layer{index}.b.{name.lower()}"] = value[outputDim * inputDim:]
     return upgraded
 
 
-def _checkArray(arrays, key, shape, fail):
-    """Fail unless ``arrays[key]`` exists with exactly ``shape`` (a step count: an integer >= 1)."""
+def _checkArray(arrays, key, shape, fail, dtype=np.float64):
+    """Fail unless ``arrays[key]`` exists with exactly ``shape`` (a step count: an integer >= 1).
+
+    Floats must be finite in ``dtype``, the model's: 1e39 is finite in a
+    float64 file but would become inf in a float32 model.
+    """
     if key not in arrays:
         fail(f"missing {key!r}")
     array = arrays[key]
@@ -190,8 +204,8 @@ def _checkArray(arrays, key, shape, fail):
     if array.shape != shape or array.dtype.kind not in (kind, "u" if kind == "i" else kind):
         fail(f"{key!r} has shape {array.shape} and dtype {array.dtype}, expected shape {shape} "
              f"of {'integers' if kind == 'i' else 'floats'}")
-    if kind == "f" and not np.isfinite(array).all():
-        fail(f"{key!r} holds values that are not finite")
+    if kind == "f" and not (np.isfinite(array).all() and np.abs(array).max() <= np.finfo(dtype).max):
+        fail(f"{key!r} holds values that are not finite in {np.dtype(dtype).name}")
     if shape == () and array < 1:
         fail(f"{key!r} is {array}, expected a step count of at least 1")
 

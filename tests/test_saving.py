@@ -14,10 +14,9 @@ from activations import ReLU, Sigmoid, Softmax
 from dataset import Dataset
 from helpers import blobs, chapterNetwork, classifier, oneStep
 from layers import Dense
-from loss import CrossEntropy
+from loss import MSE, CrossEntropy
 from nn import MLP, readArchive
 from optimizer import SGD, Adam
-from saving import modelArrays
 
 def savedArrays(tmp_path):
     """A trained chapter network saved to a file, and its arrays as a dict."""
@@ -46,7 +45,8 @@ def rewrite(tmp_path, arrays, change):
     (lambda a, s: a.update({"layer0.W.t": np.array(0)}), r"step count of at least 1"),
     (lambda a, s: a.update({"extra": np.zeros(3)}), r"unexpected parts \['extra'\]"),
     (lambda a, s: s.update(format=3), r"format 3, expected 1 or 2"),
-    (lambda a, s: s.update(format=1), r"optimizer state of layer 0 has \[\], expected|unexpected parts"),
+    (lambda a, s: (s.update(dtype="float32"), a["layer1.b"].__setitem__(0, 1e39)),
+     r"'layer1.b' holds values that are not finite in float32"),
     (lambda a, s: s.update(dtype="int8"), r"dtype 'int8'"),
     (lambda a, s: s["layers"][1].update(optimizer=3), r"layer 1 refers to optimizer 3, but the file has 1"),
     (lambda a, s: s["layers"][1].update(activation={"name": "Swish", "config": {}}), r"unknown activation 'Swish'"),
@@ -72,53 +72,51 @@ def test_load_refuses_an_inconsistent_file_naming_it_and_the_part(tmp_path, chan
     assert peak < 10 * 2**20   # nothing of the declared size was allocated
 
 
-def formatOne(arrays, optimizer):
-    """``arrays`` of a format 2 file as deepbasics before its core redesign wrote them (format 1): one state
-    for each layer's ``theta = (W.ravel(), b)``, and Adam's weighted sums ``M = m / (1 - beta_1)``, ``V``."""
-    old = {"architecture": arrays["architecture"]}
-    for index in range(3):
-        old[f"layer{index}.W"], old[f"layer{index}.b"] = arrays[f"layer{index}.W"], arrays[f"layer{index}.b"]
-        old[f"layer{index}.theta.t"] = arrays[f"layer{index}.W.t"]
-        for new, name, scale in (("m", "M", 1 - optimizer.beta_1), ("v", "V", 1 - optimizer.beta_2)):
-            joined = np.concatenate([arrays[f"layer{index}.W.{new}"].ravel(), arrays[f"layer{index}.b.{new}"]])
-            old[f"layer{index}.theta.{name}"] = joined / scale
-    architecture = json.loads(str(arrays["architecture"]))
-    architecture["format"] = 1
-    old["architecture"] = np.array(json.dumps(architecture))
-    return old
+DATA = os.path.join(os.path.dirname(__file__), "data")
+FORMAT_ONE = ["per-array", "theta-moments", "theta-sums"]
 
 
-def test_load_reads_files_saved_before_the_core_redesign_and_trains_on_alike(tmp_path):
-    model = chapterNetwork(np.float64, Adam(0.01))
-    rng = np.random.default_rng(0)
-    oneStep(model, rng)
-    np.savez(tmp_path / "old.npz", **formatOne(modelArrays(model), model.layers[0].optimizer))
-    loaded = MLP.load(tmp_path / "old.npz")
-    for now, saved in zip(loaded.getWeights(), model.getWeights()):
-        np.testing.assert_array_equal(now, saved)
-    for _ in range(3):
-        state = rng.bit_generator.state
-        oneStep(model, rng)
-        rng.bit_generator.state = state
-        oneStep(loaded, rng)
-    for now, expected in zip(loaded.getWeights(), model.getWeights()):
-        np.testing.assert_allclose(now, expected, rtol=1e-12, atol=1e-15)
-    assert loaded.layers[2].optimizerState["b"]["t"] == 4
+def formatOneStep(model, seed):
+    """The step ``tests/data/format1-*.npz`` were made with (by deepbasics at commits e036261, 81d61e2, 2b78926)."""
+    x = np.random.default_rng(seed).random((4, 4))
+    out = model.forward(x)
+    model.backward(MSE().gradient(out, np.zeros_like(out)))
+    model.update()
+
+
+@pytest.mark.parametrize("layout", FORMAT_ONE)
+def test_load_reads_files_saved_before_the_core_redesign_and_trains_on_as_they_did(layout):
+    # Each file: a 4-5-3-2 network (one Adam shared by two layers, then SGD with momentum) after two steps,
+    # saved by an old version; "-after" holds the weights that version reached after three more steps.
+    model = MLP.load(os.path.join(DATA, f"format1-{layout}.npz"))
+    for seed in range(2, 5):
+        formatOneStep(model, seed)
+    after = np.load(os.path.join(DATA, f"format1-{layout}-after.npz"))
+    for index, layer in enumerate(model.layers):
+        np.testing.assert_allclose(layer.W, after[f"W{index}"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer.b, after[f"b{index}"], rtol=1e-12, atol=1e-15)
+    assert model.layers[0].optimizer is model.layers[1].optimizer
+    assert model.layers[1].optimizerState["b"]["t"] == 5
 
 
 @pytest.mark.parametrize("change, message", [
     (lambda a: a.update({"layer1.theta.M": np.zeros(7)}), r"'layer1.theta.M' has shape \(7,\)"),
-    (lambda a: a.pop("layer0.theta.V"), r"optimizer state of layer 0 has \['M', 't'\]"),
-    (lambda a: a.update({"layer0.W.m": np.zeros((6, 8))}), r"unexpected parts \['layer0.W.m'\]"),
+    (lambda a: a.pop("layer0.theta.V"), r"optimizer state of layer 0 has \['M', 't'\], expected \['M', 'V', 't'\]"),
+    (lambda a: a.update({"layer0.theta.m": np.zeros(25)}), r"optimizer state of layer 0 has \['M', 'V', 'm', 't'\]"),
+    (lambda a: a.update({"layer0.W.m": np.zeros((5, 4))}), r"unexpected parts \['layer0.W.m'\]"),
     (lambda a: a.update({"layer5.theta.M": np.zeros(3)}), r"unexpected parts \['layer5.theta.M'\]"),
+    (lambda a: a.update({"layer2.theta.velocity": np.zeros(10**6)}), r"'layer2.theta.velocity' has shape \(1000000,\)"),
 ])
 def test_load_refuses_an_inconsistent_format_one_file(tmp_path, change, message):
-    _, arrays = savedArrays(tmp_path)
-    old = formatOne(arrays, Adam())
-    change(old)
-    np.savez(tmp_path / "old.npz", **old)
+    arrays = dict(np.load(os.path.join(DATA, "format1-theta-sums.npz")))
+    change(arrays)
+    np.savez(tmp_path / "old.npz", **arrays)
+    tracemalloc.start()
     with pytest.raises(ValueError, match="old.npz is not a valid deepbasics model file: " + message):
         MLP.load(tmp_path / "old.npz")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 2**20   # what the file holds, and nothing of a declared size
 
 
 @pytest.mark.parametrize("corrupt", ["empty", "truncated", "bad CRC", "plain npy", "JSON list", "deep JSON",
