@@ -135,6 +135,7 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
         interrupt.catch()
         for function in events["on_train_begin"]:
             function(model)
+        interrupt.check()
         for epoch in range(epochs):
             start = time.perf_counter()
             totals, seen = {}, 0
@@ -151,13 +152,13 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
                         f"training diverged: {figures} at batch {batch} of epoch {epoch + 1}; the weights were "
                         f"restored to those of the last finite values; try a lower learning rate")
                 steps, seen = steps + 1, seen + len(x)
-                interrupt.check()
                 for name, value in figures.items():
                     totals[name] = totals.get(name, 0.0) + value * len(x)
                 for function in events["on_batch_end"]:
                     function(model, batch, figures)
                 if progress:
                     progress.show(batch + 1, next(iter(totals.values())) / seen)
+                interrupt.check()
             if progress:
                 progress.clear()
             if not all(np.isfinite(parameter).all() for parameter in parameters):
@@ -219,15 +220,18 @@ class _CtrlC:
     asks to stop, and the loop stops after the step under way: the weights are
     then exactly those after some number of whole steps. A second Ctrl-C
     interrupts at once, as usual. Only the main thread receives signals, and a
-    handler of the user's own is left alone.
+    handler of the user's own is left alone. Training inside training (a
+    callback that trains another model) stops on the same request.
     """
 
     def __init__(self):
-        self.requested, self.previous = False, None
+        self.requested, self.previous, self.outer = False, None, None
 
     def catch(self):
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        handler = signal.getsignal(signal.SIGINT)
+        if isinstance(getattr(handler, "__self__", None), _CtrlC):
+            self.outer = handler.__self__
+        elif threading.current_thread() is threading.main_thread() and handler is signal.default_int_handler:
             self.previous = signal.signal(signal.SIGINT, self._request)
 
     def _request(self, signalNumber, frame):
@@ -236,7 +240,7 @@ class _CtrlC:
         self.requested = True
 
     def check(self):
-        if self.requested:
+        if self.requested or (self.outer is not None and self.outer.requested):
             raise KeyboardInterrupt
 
     def release(self):

@@ -1,5 +1,4 @@
 import copy
-import os
 import pickle
 import signal
 import sys
@@ -202,17 +201,26 @@ def test_ctrl_c_returns_the_history_of_finished_epochs(capsys):
     assert np.all(np.isfinite(model.predict(np.ones((2, 4)))))  # still usable
 
 
-class InterruptingSGD(SGD):
-    """SGD that presses Ctrl-C (sends SIGINT to this process) before the parameter steps numbered ``presses``."""
+@pytest.fixture
+def ctrlC():
+    """Ctrl-C as in an interactive Python: SIGINT raises KeyboardInterrupt (a background job may start with it
+    ignored); ``ctrlC()`` presses it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield lambda: signal.raise_signal(signal.SIGINT)
+    signal.signal(signal.SIGINT, previous)
 
-    def __init__(self, *presses):
+
+class InterruptingSGD(SGD):
+    """SGD that calls ``press()`` before the parameter steps numbered ``presses``."""
+
+    def __init__(self, press, *presses):
         super().__init__(learningRate=0.1)
-        self.presses, self.steps = presses, 0
+        self.press, self.presses, self.steps = press, presses, 0
 
     def step(self, parameter, gradient, state):
         self.steps += 1
         if self.steps in self.presses:
-            os.kill(os.getpid(), signal.SIGINT)
+            self.press()
         super().step(parameter, gradient, state)
 
 
@@ -225,10 +233,10 @@ def stepped(count):
     return model.getWeights()
 
 
-def test_ctrl_c_in_the_middle_of_an_update_stops_after_the_whole_step(capsys):
+def test_ctrl_c_in_the_middle_of_an_update_stops_after_the_whole_step(ctrlC, capsys):
     # Four parameter arrays per step: the 14th array stepped is layer 0's b in step 4,
     # after layer 0's W has moved and before layer 1's parameters have.
-    model = classifier(optimizer=InterruptingSGD(14))
+    model = classifier(optimizer=InterruptingSGD(ctrlC, 14))
     history = model.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=3, metrics=["train_loss"])
     assert history == {"train_loss": []}
     assert "interrupted after 4 step(s)" in capsys.readouterr().out
@@ -237,13 +245,47 @@ def test_ctrl_c_in_the_middle_of_an_update_stops_after_the_whole_step(capsys):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_a_second_ctrl_c_interrupts_at_once(capsys):
-    model = classifier(optimizer=InterruptingSGD(14, 15))
+def test_a_second_ctrl_c_interrupts_at_once(ctrlC, capsys):
+    model = classifier(optimizer=InterruptingSGD(ctrlC, 14, 15))
     model.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=3)
     assert "interrupted after 3 step(s)" in capsys.readouterr().out
     weights, afterThree, afterFour = model.getWeights(), stepped(3), stepped(4)
     np.testing.assert_array_equal(weights[1], afterFour[1])   # layer 0's b had moved,
     np.testing.assert_array_equal(weights[2], afterThree[2])  # layer 1's W had not
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_in_a_batch_callback_stops_before_the_next_step(ctrlC):
+    batches = []
+
+    def onBatchEnd(model, batch, logs):
+        batches.append(batch)
+        if batch == 2:
+            ctrlC()
+
+    model = classifier(optimizer=SGD(learningRate=0.1))
+    model.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=3, verbose=False,
+                callbacks={"on_batch_end": onBatchEnd})
+    assert batches == [0, 1, 2]
+    for now, expected in zip(model.getWeights(), stepped(3)):
+        np.testing.assert_array_equal(now, expected)
+
+
+def test_ctrl_c_while_a_callback_trains_another_model_stops_both(ctrlC):
+    inner = classifier(optimizer=InterruptingSGD(ctrlC, 14))
+    innerHistories = []
+
+    def trainInner(model, epoch, logs):
+        innerHistories.append(inner.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=50,
+                                          metrics=["train_loss"], verbose=False))
+
+    outer = classifier()
+    history = outer.train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["train_loss"], verbose=False,
+                          callbacks={"on_epoch_end": trainInner})
+    assert innerHistories == [{"train_loss": []}]             # stopped after its 4th step
+    assert len(history["train_loss"]) == 1                     # and the outer loop after its first epoch
+    for now, expected in zip(inner.getWeights(), stepped(4)):
+        np.testing.assert_array_equal(now, expected)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
