@@ -37,7 +37,7 @@ import numpy as np
 
 import nn
 import training
-from checks import checkChain, checkInstance, checkInteger, checkMetrics
+from checks import checkChain, checkInstance, checkInteger, checkMetrics, checkNumber
 from loss import Loss
 from nn import MLP, Model
 
@@ -111,7 +111,7 @@ class GaussianNoise(Noise):
     """
 
     def __init__(self, std, bounds=(0.0, 1.0), seed=None):
-        self.std = _fraction(self, "std", std, high=math.inf)
+        self.std = checkNumber(type(self).__name__, "std", std, 0)
         super().__init__(bounds, seed)
 
     def corrupt(self, x, rng):
@@ -137,7 +137,7 @@ class SaltAndPepper(Noise):
     """
 
     def __init__(self, amount, bounds=(0.0, 1.0), seed=None):
-        self.amount = _fraction(self, "amount", amount)
+        self.amount = checkNumber(type(self).__name__, "amount", amount, 0, 1, closed="both")
         if bounds is None:
             raise ValueError("SaltAndPepper: bounds cannot be None: salt and pepper are its high and low ends")
         super().__init__(bounds, seed)
@@ -165,7 +165,7 @@ class Masking(Noise):
     """
 
     def __init__(self, fraction, bounds=(0.0, 1.0), seed=None):
-        self.fraction = _fraction(self, "fraction", fraction)
+        self.fraction = checkNumber(type(self).__name__, "fraction", fraction, 0, 1, closed="both")
         super().__init__(bounds, seed)
 
     def corrupt(self, x, rng):
@@ -180,15 +180,6 @@ NOISES = {kind.__name__: kind for kind in (GaussianNoise, SaltAndPepper, Masking
 
 def _isNumber(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _fraction(noise, name, value, high=1.0):
-    """``value`` as a float in ``[0, high]``, or a clear error naming the noise and the argument."""
-    if not _isNumber(value):
-        raise TypeError(f"{type(noise).__name__}: {name} must be a number, got {type(value).__name__} {value!r}")
-    if not 0 <= value <= high:
-        raise ValueError(f"{type(noise).__name__}: {name} must be between 0 and {high}, got {value}")
-    return float(value)
 
 
 def psnr(x, reference, peak=1.0):

@@ -12,6 +12,7 @@ Traceback (most recent call last):
 TypeError: train: epochs must be a positive integer, got float 2.5
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -30,13 +31,21 @@ def checkInteger(owner, name, value, low=1, high=None):
     return int(value)
 
 
-def checkNumber(owner, name, value, low, high=None):
-    """Return ``value`` as a float if it is a real number with ``low <= value < high``."""
+def checkNumber(owner, name, value, low, high=None, closed="left"):
+    """Return ``value`` as a float if it is a finite real number between ``low`` and ``high``.
+
+    ``closed`` says which ends belong to the interval, as in ``pandas.Interval``:
+    ``"left"`` (``[low, high)``, the default), ``"right"``, ``"both"`` or
+    ``"neither"``. ``high=None`` leaves it open above; nan and inf are refused.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
     value = float(value)
-    if not (low <= value < (np.inf if high is None else high)):   # also refuses nan and inf
-        interval = f"[{low}, {'inf' if high is None else high})"
+    lowIn, highIn = closed in ("left", "both"), closed in ("right", "both") and high is not None
+    high = math.inf if high is None else high
+    if not (math.isfinite(value) and (low <= value if lowIn else low < value)
+            and (value <= high if highIn else value < high)):
+        interval = f"{'[' if lowIn else '('}{low}, {high}{']' if highIn else ')'}"
         raise ValueError(f"{owner}: {name} must be in {interval}, got {value!r}")
     return value
 
@@ -95,7 +104,8 @@ def checkChain(owner, parts, reconstructs=False):
         links.append((parts[-1], parts[0], ", since it reconstructs the input"))
     for (name, part), (nextName, nextPart), why in links:
         if part.outputDim != nextPart.inputDim:
-            raise ValueError(f"{owner}: the {name}'s outputDim={part.outputDim} must equal the "
+            output = "latentDim" if hasattr(part, "latentDim") else "outputDim"   # a VAE's Sampler is built with latentDim
+            raise ValueError(f"{owner}: the {name}'s {output}={part.outputDim} must equal the "
                              f"{nextName}'s inputDim={nextPart.inputDim}{why}")
     firstName, first = parts[0]
     for name, part in parts[1:]:

@@ -95,9 +95,7 @@ class GAN(nn.Model):
         if discriminator.outputDim != 1 or not isinstance(discriminator.layers[-1].activation, Sigmoid):
             raise ValueError(f"GAN: the discriminator must end in one Sigmoid output (a probability), got "
                              f"outputDim={discriminator.outputDim} with {discriminator.layers[-1].activation!r}")
-        realLabel = checkNumber("GAN", "realLabel", realLabel, 0.5)
-        if not 0.5 < realLabel <= 1:
-            raise ValueError(f"GAN: realLabel must be in (0.5, 1], got {realLabel!r}")
+        realLabel = checkNumber("GAN", "realLabel", realLabel, 0.5, 1, closed="right")
         self.generator, self.discriminator = generator, discriminator
         self.latentDim, self.realLabel, self.seed = int(latentDim), float(realLabel), seed
         self.loss = CrossEntropy()

@@ -251,7 +251,8 @@ def gradcheck(target, x=None, y=None, loss=None, tolerance=TOLERANCE, step=STEP,
     GradcheckReport
         ``print`` it for the table; ``report.passed``; ``report.raiseIfFailed()``.
     """
-    tolerance, step = _positive("tolerance", tolerance), _positive("step", step)
+    tolerance = checkNumber("gradcheck", "tolerance", tolerance, 0, closed="neither")
+    step = checkNumber("gradcheck", "step", step, 0, closed="neither")
     if entries is not None:
         entries = checkInteger("gradcheck", "entries", entries)
     dtype = checkFloatType("gradcheck", dtype)
@@ -405,14 +406,6 @@ class _Checker:
         # The loss on the network's own outputs, where Softmax or Sigmoid put it.
         checks += self.loss(loss, np.clip(yPred, 0.02, 0.98), y)
         return checks
-
-
-def _positive(name, value):
-    """``value`` as a float if it is a finite number above 0 (checkNumber's interval includes 0)."""
-    value = checkNumber("gradcheck", name, value, 0)
-    if value == 0:
-        raise ValueError(f"gradcheck: {name} must be a positive number, got {value!r}")
-    return value
 
 
 def _describe(target):

@@ -91,11 +91,12 @@ def test_masking_zeroes_the_given_share_and_keeps_the_rest():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda: GaussianNoise(-0.1), ValueError, r"GaussianNoise: std must be between 0 and inf, got -0.1"),
+    (lambda: GaussianNoise(-0.1), ValueError, r"GaussianNoise: std must be in \[0, inf\), got -0.1"),
+    (lambda: GaussianNoise(float("inf")), ValueError, r"GaussianNoise: std must be in \[0, inf\), got inf"),
     (lambda: GaussianNoise("0.5"), TypeError, r"GaussianNoise: std must be a number, got str '0.5'"),
-    (lambda: SaltAndPepper(1.5), ValueError, r"SaltAndPepper: amount must be between 0 and 1.0, got 1.5"),
+    (lambda: SaltAndPepper(1.5), ValueError, r"SaltAndPepper: amount must be in \[0, 1\], got 1.5"),
     (lambda: SaltAndPepper(0.1, bounds=None), ValueError, r"SaltAndPepper: bounds cannot be None"),
-    (lambda: Masking(-1), ValueError, r"Masking: fraction must be between 0 and 1.0, got -1"),
+    (lambda: Masking(-1), ValueError, r"Masking: fraction must be in \[0, 1\], got -1.0"),
     (lambda: Masking(0.5, bounds=(1, 0)), ValueError, r"Masking: bounds must be a pair .* got \(1, 0\)"),
     (lambda: GaussianNoise(0.5, bounds=(0, np.inf)), ValueError, r"GaussianNoise: bounds must be a pair"),
     (lambda: GaussianNoise(0.5, bounds=(0, 1, 2)), ValueError,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from checks import checkChain
+from checks import checkChain, checkNumber
 from layers import Dense
 from nn import MLP
 
@@ -37,3 +37,31 @@ def test_check_chain_names_the_owner_both_parts_and_both_values():
         with pytest.raises(error) as raised:
             checkChain("Owner", parts, reconstructs=reconstructs)
         assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("value, low, high, closed, result", [
+    (0, 0, None, "left", 0.0),
+    (1, 0, 1, "right", 1.0),
+    (0.5, 0, 1, "neither", 0.5),
+    (0, 0, 1, "both", 0.0),
+    (1, 0, 1, "both", 1.0),
+    (np.float32(0.25), 0, 1, "left", 0.25),
+])
+def test_check_number_accepts_the_ends_its_interval_holds(value, low, high, closed, result):
+    checked = checkNumber("Owner", "x", value, low, high, closed)
+    assert checked == result and type(checked) is float   # a Python float: NumPy 2 keeps a float64 scalar strong
+
+
+@pytest.mark.parametrize("value, low, high, closed, error, message", [
+    (-0.1, 0, None, "left", ValueError, r"Owner: x must be in \[0, inf\), got -0.1"),
+    (0, 0, None, "neither", ValueError, r"Owner: x must be in \(0, inf\), got 0.0"),
+    (1, 0, 1, "left", ValueError, r"Owner: x must be in \[0, 1\), got 1.0"),
+    (0.5, 0.5, 1, "right", ValueError, r"Owner: x must be in \(0.5, 1\], got 0.5"),
+    (float("nan"), 0, 1, "both", ValueError, r"Owner: x must be in \[0, 1\], got nan"),
+    (float("inf"), 0, None, "left", ValueError, r"Owner: x must be in \[0, inf\), got inf"),
+    (True, 0, 1, "left", TypeError, "Owner: x must be a number, got bool True"),
+    ("0.5", 0, 1, "left", TypeError, "Owner: x must be a number, got str '0.5'"),
+])
+def test_check_number_refuses_what_is_outside_or_not_a_number(value, low, high, closed, error, message):
+    with pytest.raises(error, match=message):
+        checkNumber("Owner", "x", value, low, high, closed)

@@ -65,7 +65,7 @@ def test_the_same_seed_samples_the_same_digits():
      "GAN: the generator and the discriminator are the same MLP object; give two separate ones"),
     (lambda g, d: GAN(g, d, 2), ValueError, "latentDim=2 but the generator's inputDim is 3"),
     (lambda g, d: GAN(g, d, 3.0), TypeError, "latentDim must be a"),
-    (lambda g, d: GAN(g, d, 3, realLabel=0.4), ValueError, "realLabel must be in"),
+    (lambda g, d: GAN(g, d, 3, realLabel=0.5), ValueError, "realLabel must be in (0.5, 1], got 0.5"),
     (lambda g, d: GAN(g, d, 3, realLabel=1.5), ValueError, "realLabel must be in (0.5, 1], got 1.5"),
     (lambda g, d: GAN(g, network([5, 1], None, Sigmoid()), 3), ValueError,
      "GAN: the generator's outputDim=4 must equal the discriminator's inputDim=5"),

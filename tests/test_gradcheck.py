@@ -210,10 +210,10 @@ def test_verbose_prints_the_table(capsys):
 # ------------------------------------------------------------------ errors
 @pytest.mark.parametrize("arguments, error, message", [
     (dict(target="relu"), TypeError, "expected an MLP, a Dense, an Activation or a Loss, got str 'relu'"),
-    (dict(target=Tanh(), tolerance=0), ValueError, "tolerance must be a positive number, got 0.0"),
+    (dict(target=Tanh(), tolerance=0), ValueError, r"tolerance must be in \(0, inf\), got 0.0"),
     (dict(target=Tanh(), tolerance="1e-6"), TypeError, "tolerance must be a number, got str '1e-6'"),
-    (dict(target=Tanh(), tolerance=np.nan), ValueError, r"tolerance must be in \[0, inf\), got nan"),
-    (dict(target=Tanh(), step=-1e-5), ValueError, r"step must be in \[0, inf\), got -1e-05"),
+    (dict(target=Tanh(), tolerance=np.nan), ValueError, r"tolerance must be in \(0, inf\), got nan"),
+    (dict(target=Tanh(), step=-1e-5), ValueError, r"step must be in \(0, inf\), got -1e-05"),
     (dict(target=Tanh(), step=None), TypeError, "step must be a number, got NoneType None"),
     (dict(target=Tanh(), entries=0), ValueError, "entries must be a positive integer, got 0"),
     (dict(target=Tanh(), entries=2.5), TypeError, "entries must be a positive integer, got float 2.5"),

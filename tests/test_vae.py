@@ -178,7 +178,7 @@ def test_parts_that_do_not_fit_are_refused_naming_both_widths():
         (good.encoder, Sampler(4, 2, dtype=np.float64), good.decoder, ValueError,
          "VAE: the encoder's outputDim=5 must equal the sampler's inputDim=4"),
         (good.encoder, Sampler(5, 3, dtype=np.float64), good.decoder, ValueError,
-         "VAE: the sampler's outputDim=3 must equal the decoder's inputDim=2"),
+         "VAE: the sampler's latentDim=3 must equal the decoder's inputDim=2"),
         (good.encoder, good.sampler, tooWide, ValueError,
          "VAE: the decoder's outputDim=7 must equal the encoder's inputDim=6, since it reconstructs the input"),
         (good.encoder, good.sampler, relu, ValueError,
