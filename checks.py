@@ -104,7 +104,8 @@ def checkChain(owner, parts, reconstructs=False):
         links.append((parts[-1], parts[0], ", since it reconstructs the input"))
     for (name, part), (nextName, nextPart), why in links:
         if part.outputDim != nextPart.inputDim:
-            output = "latentDim" if hasattr(part, "latentDim") else "outputDim"   # a VAE's Sampler is built with latentDim
+            # A VAE's Sampler is built with latentDim, which is its outputDim.
+            output = "latentDim" if hasattr(part, "latentDim") else "outputDim"
             raise ValueError(f"{owner}: the {name}'s {output}={part.outputDim} must equal the "
                              f"{nextName}'s inputDim={nextPart.inputDim}{why}")
     firstName, first = parts[0]
