@@ -19,8 +19,10 @@ With the chapter's API that is::
     generator.update()        # and *not* discriminator.update()
 
 Backpropagating through a network without calling its ``update`` leaves its
-weights as they were (its ``dW``, ``db`` are simply overwritten next time):
-that is the whole of "freezing" a network here.
+weights as they were: that is the whole of "freezing" a network here.
+``GAN`` also sets ``discriminator.trainable = False`` for step 2 (Keras'
+idiom), which skips the discriminator's ``dW`` and ``db``: a tenth of the
+work of a step that nobody would use.
 
 >>> import numpy as np
 >>> from activations import LeakyReLU, Sigmoid, Tanh
@@ -148,14 +150,20 @@ class GAN(nn.Model):
 
         The loss is ``CrossEntropy(D(G(z)), 1)``: small when the discriminator
         takes the generated samples for real. Its gradient flows back through
-        the discriminator to its input and on into the generator. The
-        discriminator's ``dW``, ``db`` are overwritten on the way but its
-        weights are not touched: only ``generator.update()`` should follow.
+        the discriminator, frozen for the while (its ``dW``, ``db`` and
+        weights are left alone), to its input and on into the generator: only
+        ``generator.update()`` should follow.
         """
         fake = self.generator.forward(z)
         p = self.discriminator.forward(fake)
         ones = np.ones_like(p)
-        dLdFake = self.discriminator.backward(self.loss.gradient(p, ones), inputGradient=True)
+        trainable = [layer.trainable for layer in self.discriminator.layers]
+        self.discriminator.trainable = False
+        try:
+            dLdFake = self.discriminator.backward(self.loss.gradient(p, ones), inputGradient=True)
+        finally:
+            for layer, wasTrainable in zip(self.discriminator.layers, trainable):
+                layer.trainable = wasTrainable
         self.generator.backward(dLdFake)
         return self.loss(p, ones)
 

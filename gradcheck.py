@@ -430,9 +430,14 @@ def _checkShape(gradient, shape, where):
 
 
 def _copyInto(layers, dtype):
-    """A new ``MLP`` of ``dtype`` holding deep copies of ``layers`` (the originals are left alone)."""
+    """A new ``MLP`` of ``dtype`` holding deep copies of ``layers`` (the originals are left alone).
+
+    The copies are trainable: a frozen layer's ``dW`` and ``db`` are checked as
+    its backward would compute them once thawed.
+    """
     from nn import MLP
     network = MLP(dtype=dtype)
     for layer in layers:
         network.addLayer(copy.deepcopy(layer))
+    network.trainable = True
     return network

@@ -49,6 +49,11 @@ class Dense:
         Seed for the initial weights (reproducible when given).
     dtype : numpy float type, default numpy.float32
         Parameter dtype; ``MLP.addLayer`` converts it to the model's.
+    trainable : bool, default True
+        False freezes the layer, as in Keras: ``backward`` still hands
+        ``dL/dx`` to the layer below but leaves ``dW`` and ``db`` alone, and
+        ``update`` changes nothing (a GAN's discriminator while its generator
+        learns, a pretrained layer kept as it is).
 
     Attributes
     ----------
@@ -67,7 +72,7 @@ class Dense:
     """
 
     def __init__(self, inputDim, outputDim, activation=None, optimizer=None, seed=None,
-                 dtype=np.float32):
+                 dtype=np.float32, trainable=True):
         self.inputDim = checkInteger("Dense", "inputDim", inputDim)
         self.outputDim = checkInteger("Dense", "outputDim", outputDim)
         self.activation = checkInstance("Dense", "activation", Sigmoid() if activation is None else activation,
@@ -86,6 +91,7 @@ class Dense:
         self.b = np.zeros(self.outputDim, dtype=dtype)
         self.dW, self.db = np.zeros_like(self.W), np.zeros_like(self.b)
         self.optimizerState = {"W": {}, "b": {}}
+        self.trainable = checkInstance("Dense", "trainable", trainable, bool, "True or False")
         self.x = self.a = None
 
     @property
@@ -141,13 +147,16 @@ class Dense:
             raise ValueError(f"Dense.backward: gradient has shape {gradient.shape}, "
                              f"expected the output's shape {self.a.shape}")
         delta = self.activation.backward(self.a, gradient)
-        deltas, inputs = np.atleast_2d(delta), np.atleast_2d(self.x)   # a single sample is a batch of one
-        np.matmul(deltas.T, inputs, out=self.dW)
-        np.sum(deltas, axis=0, out=self.db)
+        if self.trainable:
+            deltas, inputs = np.atleast_2d(delta), np.atleast_2d(self.x)   # a single sample is a batch of one
+            np.matmul(deltas.T, inputs, out=self.dW)
+            np.sum(deltas, axis=0, out=self.db)
         return delta @ self.W if inputGradient else None
 
     def update(self):
-        """Let the optimizer step ``W`` with ``dW`` and ``b`` with ``db``."""
+        """Let the optimizer step ``W`` with ``dW`` and ``b`` with ``db`` (unless the layer is frozen)."""
+        if not self.trainable:
+            return
         self.optimizer.step(self.W, self.dW, self.optimizerState["W"])
         self.optimizer.step(self.b, self.db, self.optimizerState["b"])
 
@@ -156,5 +165,6 @@ class Dense:
         return self.W.size + self.b.size
 
     def __repr__(self):
+        frozen = "" if self.trainable else ", trainable=False"
         return (f"Dense(inputDim={self.inputDim}, outputDim={self.outputDim}, "
-                f"activation={self.activation!r}, optimizer={self.optimizer!r})")
+                f"activation={self.activation!r}, optimizer={self.optimizer!r}{frozen})")

@@ -50,6 +50,17 @@ class Model:
         for part in self.parts():
             part.update()
 
+    @property
+    def trainable(self):
+        """True unless a part is frozen; setting it freezes (False) or thaws (True) every layer, as in Keras."""
+        return all(part.trainable for part in self.parts())
+
+    @trainable.setter
+    def trainable(self, value):
+        checkInstance(type(self).__name__, "trainable", value, bool, "True or False")
+        for part in self.parts():
+            part.trainable = value
+
     def getWeights(self):
         """A copy of every parameter array, in the order of ``parameters()``."""
         return [parameter.copy() for parameter, _ in self.parameters()]
@@ -293,8 +304,10 @@ class MLP(Model):
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
         rule = "-" * max(len(line) for line in lines)
         total = sum(layer.countParameters() for layer in self.layers)
+        frozen = sum(layer.countParameters() for layer in self.layers if not layer.trainable)
         print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
-                         f"Total parameters: {total:,}"]))
+                         f"Total parameters: {total:,}"]
+                        + ([f"Frozen (trainable=False): {frozen:,}"] if frozen else [])))
 
     def __repr__(self):
         if not self.layers:

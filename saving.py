@@ -51,7 +51,8 @@ def modelArrays(model, prefix=""):
         "layers": [{"inputDim": layer.inputDim, "outputDim": layer.outputDim,
                     "activation": {"name": type(layer.activation).__name__,
                                    "config": layer.activation.config()},
-                    "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer)}
+                    "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer),
+                    "trainable": layer.trainable}
                    for layer in model.layers]}
     arrays = {prefix + "architecture": np.array(json.dumps(architecture))}
     for index, layer in enumerate(model.layers):
@@ -97,7 +98,7 @@ def modelFromArrays(cls, arrays, prefix="", source="arrays"):
     model = cls(dtype=dtype)
     for index, layer in enumerate(spec["layers"]):
         dense = Dense(layer["inputDim"], layer["outputDim"], activation=layer["activation"],
-                      optimizer=spec["optimizers"][layer["optimizer"]], dtype=dtype)
+                      optimizer=spec["optimizers"][layer["optimizer"]], dtype=dtype, trainable=layer["trainable"])
         for name in ("W", "b"):
             key = f"{prefix}layer{index}.{name}"
             setattr(dense, name, arrays[key].astype(dtype))
@@ -127,7 +128,8 @@ def _readArchitecture(arrays, prefix, fail):
     try:
         optimizers = [optimizerModule.fromConfig(o["name"], o["config"]) for o in spec["optimizers"]]
         layers = [{"inputDim": layer["inputDim"], "outputDim": layer["outputDim"], "optimizer": layer["optimizer"],
-                   "activation": activations.fromConfig(layer["activation"]["name"], layer["activation"]["config"])}
+                   "activation": activations.fromConfig(layer["activation"]["name"], layer["activation"]["config"]),
+                   "trainable": layer.get("trainable", True)}   # files written before trainable existed: True
                   for layer in spec["layers"]]
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         fail(f"malformed architecture ({type(error).__name__}: {error})")
@@ -137,6 +139,8 @@ def _readArchitecture(arrays, prefix, fail):
         for name in ("inputDim", "outputDim"):
             if type(layer[name]) is not int or layer[name] < 1:
                 fail(f"layer {index} has {name}={layer[name]!r}, expected a positive integer")
+        if type(layer["trainable"]) is not bool:
+            fail(f"layer {index} has trainable={layer['trainable']!r}, expected true or false")
         if type(layer["optimizer"]) is not int or not 0 <= layer["optimizer"] < len(optimizers):
             fail(f"layer {index} refers to optimizer {layer['optimizer']!r}, but the file has {len(optimizers)}")
         if index and layer["inputDim"] != layers[index - 1]["outputDim"]:

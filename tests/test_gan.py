@@ -194,6 +194,28 @@ def test_train_step_moves_the_discriminator_then_the_generator_with_their_own_gr
     assert set(figures) == {"discriminator_loss", "generator_loss"}
 
 
+def test_the_generator_step_leaves_the_discriminators_gradients_and_trainable_flags_as_they_were():
+    gan = smallGAN()
+    gan.discriminatorBackward(np.zeros((6, 4)), np.ones((6, 3)))
+    gradients = [gradient.copy() for _, gradient in gan.discriminator.parameters()]
+    gan.discriminator.layers[0].trainable = False          # the user's own choice survives the step
+    gan.generatorBackward(np.random.default_rng(0).standard_normal((6, 3)))
+    for (_, gradient), before in zip(gan.discriminator.parameters(), gradients):
+        np.testing.assert_array_equal(gradient, before)
+    assert [layer.trainable for layer in gan.discriminator.layers] == [False, True]
+
+
+def test_a_frozen_discriminator_keeps_its_weights_while_the_generator_learns():
+    gan = smallGAN()
+    gan.discriminator.trainable = False
+    discriminator, generator = gan.discriminator.getWeights(), gan.generator.getWeights()
+    for _ in range(3):
+        gan.trainStep(np.random.default_rng(1).uniform(-1, 1, (6, 4)))
+    for now, before in zip(gan.discriminator.getWeights(), discriminator):
+        np.testing.assert_array_equal(now, before)
+    assert not np.array_equal(gan.generator.getWeights()[0], generator[0])
+
+
 # ------------------------------------------------------------------ training
 def test_a_small_gan_learns_a_normal_distribution():
     gan, data = gaussianGAN()

@@ -154,6 +154,13 @@ def test_the_chapter_classifier_passes_on_every_entry():
     assert {"ReLU().backward", "Softmax().backward", "CrossEntropy().gradient"} <= {c.name for c in report.checks}
 
 
+def test_a_frozen_model_is_checked_as_if_thawed_and_stays_frozen():
+    model = classifier()
+    model.trainable = False
+    assert gradcheck(model, loss=CrossEntropy()).passed
+    assert model.trainable is False
+
+
 def test_gradcheck_leaves_the_model_as_it_was():
     model = classifier()
     before = [array.copy() for array in model.getWeights()]

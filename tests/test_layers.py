@@ -127,3 +127,30 @@ def test_repr_reads_like_the_code():
     layer = Dense(inputDim=784, outputDim=100, activation=ReLU())
     assert repr(layer) == ("Dense(inputDim=784, outputDim=100, activation=ReLU(), optimizer=Adam("
                            "learningRate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08))")
+
+
+def test_a_frozen_layer_passes_the_gradient_on_but_neither_computes_nor_takes_a_step():
+    rng = np.random.default_rng(0)
+    x, upstream = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    trainable = Dense(4, 3, activation=Tanh(), optimizer=SGD(0.1), seed=0, dtype=np.float64)
+    frozen = Dense(4, 3, activation=Tanh(), optimizer=SGD(0.1), seed=0, dtype=np.float64, trainable=False)
+    assert frozen.trainable is False and repr(frozen).endswith(", trainable=False)")
+    trainable.forward(x)
+    frozen.forward(x)
+    expected = trainable.backward(upstream)
+    np.testing.assert_array_equal(frozen.backward(upstream), expected)    # dL/dx for the layer below
+    assert not frozen.dW.any() and not frozen.db.any()                    # no weight gradients computed
+    W, b = frozen.W.copy(), frozen.b.copy()
+    frozen.dW[...], frozen.db[...] = 1.0, 1.0
+    frozen.update()
+    np.testing.assert_array_equal(frozen.W, W)
+    np.testing.assert_array_equal(frozen.b, b)
+    assert frozen.optimizerState == {"W": {}, "b": {}}
+    frozen.trainable = True                                               # thawed, it learns again
+    frozen.update()
+    assert not np.array_equal(frozen.W, W)
+
+
+def test_trainable_must_be_a_bool():
+    with pytest.raises(TypeError, match="Dense: trainable must be True or False, got int 0"):
+        Dense(2, 2, trainable=0)

@@ -336,3 +336,27 @@ def test_set_weights_checks_shapes():
     weights[1] = np.zeros((2, 2))
     with pytest.raises(ValueError, match=r"array 1 has shape \(2, 2\), expected \(6,\)"):
         model.setWeights(weights)
+
+
+def test_a_frozen_first_layer_keeps_its_weights_while_the_others_learn(capsys):
+    model = chapterNetwork(np.float64, SGD(learningRate=0.1))
+    model.layers[0].trainable = False
+    assert model.trainable is False
+    before = model.getWeights()
+    oneStep(model, np.random.default_rng(0))
+    after = model.getWeights()
+    np.testing.assert_array_equal(after[0], before[0])
+    np.testing.assert_array_equal(after[1], before[1])
+    assert not np.array_equal(after[2], before[2])
+    model.summary()
+    assert "Frozen (trainable=False): 54" in capsys.readouterr().out
+
+
+def test_setting_a_models_trainable_freezes_or_thaws_every_layer():
+    model = chapterNetwork()
+    model.trainable = False
+    assert [layer.trainable for layer in model.layers] == [False, False, False]
+    model.trainable = True
+    assert model.trainable and all(layer.trainable for layer in model.layers)
+    with pytest.raises(TypeError, match="MLP: trainable must be True or False, got str 'no'"):
+        model.trainable = "no"

@@ -45,6 +45,7 @@ def rewrite(tmp_path, arrays, change):
     (lambda a, s: a.update({"layer0.W.t": np.array(0)}), r"step count of at least 1"),
     (lambda a, s: a.update({"extra": np.zeros(3)}), r"unexpected parts \['extra'\]"),
     (lambda a, s: s.update(format=3), r"format 3, expected 1 or 2"),
+    (lambda a, s: s["layers"][0].update(trainable="yes"), r"layer 0 has trainable='yes', expected true or false"),
     (lambda a, s: (s.update(dtype="float32"), a["layer1.b"].__setitem__(0, 1e39)),
      r"'layer1.b' holds values that are not finite in float32"),
     (lambda a, s: s.update(dtype="int8"), r"dtype 'int8'"),
@@ -254,3 +255,10 @@ def test_load_refuses_pickled_objects(tmp_path):
     np.savez(tmp_path / "other.npz", weights=np.zeros(3))
     with pytest.raises(ValueError, match="is not a valid deepbasics model file"):
         MLP.load(tmp_path / "other.npz")
+
+
+def test_a_frozen_layer_stays_frozen_through_save_and_load(tmp_path):
+    model = chapterNetwork()
+    model.layers[1].trainable = False
+    loaded = MLP.load(model.save(tmp_path / "model"))
+    assert [layer.trainable for layer in loaded.layers] == [True, False, True]
