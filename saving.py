@@ -52,7 +52,7 @@ def modelArrays(model, prefix=""):
                     "activation": {"name": type(layer.activation).__name__,
                                    "config": layer.activation.config()},
                     "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer),
-                    "trainable": layer.trainable}
+                    "trainable": bool(layer.trainable)}
                    for layer in model.layers]}
     arrays = {prefix + "architecture": np.array(json.dumps(architecture))}
     for index, layer in enumerate(model.layers):
@@ -158,8 +158,16 @@ def _fromFormat1(arrays, spec, fail):
     (W.ravel(), b)``: ``layer{i}.theta.t`` with Adam's moments ``.m`` and
     ``.v``, or with its weighted sums ``.M`` and ``.V`` instead
     (``M = sum beta_1^(t-i) g_i``, so that ``m = (1 - beta_1) M`` and
-    ``v = (1 - beta_2) V``); ``.velocity`` for SGD with momentum.
+    ``v = (1 - beta_2) V``); ``.velocity`` for SGD with momentum. All three
+    saved a model that had not trained yet with a step count of 0 and zero
+    moments: no state at all, today.
     """
+    arrays = dict(arrays)
+    for key in [key for key in arrays if key.endswith(".t") and arrays[key].shape == () and arrays[key] == 0]:
+        state = [other for other in arrays if other.startswith(key[:-1])]   # the t, m, v of one parameter
+        if not any(np.any(arrays[other]) for other in state):
+            for other in state:
+                del arrays[other]
     if not any(".theta." in key for key in arrays):
         return arrays
     layers = range(len(spec["layers"]))
