@@ -38,9 +38,14 @@ def checkNumber(owner, name, value, low, high=None, closed="left"):
     ``"left"`` (``[low, high)``, the default), ``"right"``, ``"both"`` or
     ``"neither"``. ``high=None`` leaves it open above; nan and inf are refused.
     """
+    if closed not in ("left", "right", "both", "neither"):
+        raise ValueError(f"checkNumber: closed must be 'left', 'right', 'both' or 'neither', got {closed!r}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:   # an int beyond any float, e.g. 10**400
+        value = math.inf if value > 0 else -math.inf
     lowIn, highIn = closed in ("left", "both"), closed in ("right", "both") and high is not None
     high = math.inf if high is None else high
     if not (math.isfinite(value) and (low <= value if lowIn else low < value)

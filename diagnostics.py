@@ -56,7 +56,8 @@ class LayerDiagnosis:
     weightNorm : float
         ``||W||`` (Frobenius norm).
     gradientNormW, gradientNormB : float or None
-        ``||dW||`` and ``||db||`` from the last ``backward``; None before one.
+        ``||dW||`` and ``||db||`` from the last ``backward``; None for a
+        frozen layer (``trainable=False``), which computes none.
     """
 
     def __init__(self, index, layer, a):
@@ -73,7 +74,10 @@ class LayerDiagnosis:
             saturated = (a <= bounds[0]) | (a >= bounds[1])
             self.saturatedShare = float(np.mean(np.all(saturated, axis=0)))
         self.weightNorm = float(np.linalg.norm(layer.W))
+        # A frozen layer computes no dW, db: what they hold is older than the last backward.
         gradients = (getattr(layer, "dW", None), getattr(layer, "db", None))
+        if not getattr(layer, "trainable", True):
+            gradients = (None, None)
         self.gradientNormW, self.gradientNormB = (None if gradient is None else float(np.linalg.norm(gradient))
                                                   for gradient in gradients)
 

@@ -65,7 +65,8 @@ class Dense:
     b : ndarray (outputDim,)
         Biases, initially zero.
     dW, db : ndarray, shapes of W and b
-        Gradients of the loss, filled by ``backward``.
+        Gradients of the loss, filled by ``backward`` (left as they were
+        while the layer is frozen).
     optimizerState : dict
         ``{"W": {...}, "b": {...}}``: what the optimizer remembers about each
         parameter (empty before the first ``update``).
@@ -125,7 +126,7 @@ class Dense:
         return self.activation.forward(z)
 
     def backward(self, gradient, inputGradient=True):
-        """Fill ``dW``, ``db`` from ``gradient = dL/da`` (the output's shape); return ``dL/dx``.
+        """Fill ``dW``, ``db`` (unless frozen) from ``gradient = dL/da`` (the output's shape); return ``dL/dx``.
 
         Parameters
         ----------

@@ -52,7 +52,12 @@ class Model:
 
     @property
     def trainable(self):
-        """True unless a part is frozen; setting it freezes (False) or thaws (True) every layer, as in Keras."""
+        """True unless a layer is frozen; setting it freezes (False) or thaws (True) every layer, as in Keras.
+
+        Unlike Keras' flag it is not stored: reading False and setting it back
+        thaws every layer, so keep each ``layer.trainable`` to restore a
+        network that was frozen only in part.
+        """
         return all(part.trainable for part in self.parts())
 
     @trainable.setter
@@ -168,7 +173,7 @@ class MLP(Model):
         return x
 
     def backward(self, lossGradient, inputGradient=False):
-        """Backpropagation: fill ``dW``, ``db`` of every layer, from the last to the first.
+        """Backpropagation: fill ``dW``, ``db`` of every layer that is not frozen, from the last to the first.
 
         Parameters
         ----------

@@ -65,3 +65,10 @@ def test_check_number_accepts_the_ends_its_interval_holds(value, low, high, clos
 def test_check_number_refuses_what_is_outside_or_not_a_number(value, low, high, closed, error, message):
     with pytest.raises(error, match=message):
         checkNumber("Owner", "x", value, low, high, closed)
+
+
+def test_check_number_says_what_is_wrong_with_a_huge_integer_or_an_unknown_interval():
+    with pytest.raises(ValueError, match=r"Owner: x must be in \[0, 1\), got inf"):
+        checkNumber("Owner", "x", 10**400, 0, 1)
+    with pytest.raises(ValueError, match="closed must be 'left', 'right', 'both' or 'neither', got 'Both'"):
+        checkNumber("Owner", "x", 0.5, 0, 1, closed="Both")

@@ -69,6 +69,17 @@ def test_gradient_norms_are_those_of_the_last_backward():
         assert report[index].gradientNormB == pytest.approx(np.linalg.norm(layer.db))
 
 
+def test_a_frozen_layer_shows_no_gradient_norms():
+    model, x = network(ReLU), inputs()
+    y = np.eye(3)[np.arange(40) % 3]
+    model.backward(CrossEntropy().gradient(model.forward(x), y))
+    model.layers[0].trainable = False                     # its dW, db are now older than any backward to come
+    report = diagnose(model, x[:5])
+    assert report[0].gradientNormW is None and report[0].gradientNormB is None
+    assert report[1].gradientNormW > 0
+    assert str(report).splitlines()[4].split()[-2:] == ["-", "-"]   # layer 0's row of the table
+
+
 def test_diagnose_changes_nothing_in_the_model():
     model, x = network(ReLU), inputs()
     y = np.eye(3)[np.arange(40) % 3]
