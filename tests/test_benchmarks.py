@@ -61,8 +61,10 @@ def test_tricks_benchmark_runs():
     folder = dataDir()
     if folder is None:
         pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
-    result = subprocess.run([sys.executable, "benchmarks/tricks.py", "--epochs", "2", "--train-size", "1000"],
+    result = subprocess.run([sys.executable, "benchmarks/tricks.py", "--epochs", "2", "--train-size", "1000",
+                             "--gan-steps", "8"],
                             cwd=ROOT, capture_output=True, text=True, timeout=600,
                             env={**os.environ, "DEEPBASICS_DATA_DIR": str(folder)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "no subnormal flush" in result.stdout and "first layer's input gradient" in result.stdout
+    assert "discriminator not frozen" in result.stdout and "bit for bit: yes" in result.stdout
