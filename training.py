@@ -185,7 +185,8 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
         if progress:
             progress.clear()
         if verbose:
-            print(f"Training interrupted after {steps} step(s); returning the history of {finished} finished "
+            cut = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if interrupt.cut else ""
+            print(f"Training interrupted after {steps} step(s){cut}; returning the history of {finished} finished "
                   f"epoch(s).", flush=True)
     finally:
         interrupt.release()
@@ -225,7 +226,7 @@ class _CtrlC:
     """
 
     def __init__(self):
-        self.requested, self.previous, self.outer = False, None, None
+        self.requested, self.cut, self.previous, self.outer = False, False, None, None
 
     def catch(self):
         handler = signal.getsignal(signal.SIGINT)
@@ -236,6 +237,7 @@ class _CtrlC:
 
     def _request(self, signalNumber, frame):
         if self.requested:
+            self.cut = True
             raise KeyboardInterrupt
         self.requested = True
 
