@@ -27,6 +27,11 @@ class Optimizer:
     def __init__(self, learningRate):
         self.learningRate = checkNumber(type(self).__name__, "learningRate", learningRate, 0)
 
+    def __setattr__(self, name, value):
+        # A hyperparameter set later, e.g. by a learning-rate schedule, may be a NumPy float64 scalar. NumPy 2
+        # keeps its type, so every float32 update would go through a casting loop (1.5 times as slow).
+        super().__setattr__(name, float(value) if isinstance(value, np.floating) else value)
+
     def step(self, parameter, gradient, state):
         """Update ``parameter`` in place from ``gradient`` (same shape and dtype).
 

@@ -154,3 +154,21 @@ def test_repr_reads_like_the_code():
 
 def test_both_spellings_give_the_same_classes():
     assert optimizers.SGD is optimizer.SGD and optimizers.Adam is optimizer.Adam
+
+
+@pytest.mark.parametrize("make", [lambda: Adam(0.01), lambda: SGD(0.01, momentum=0.9)])
+def test_a_numpy_learning_rate_set_later_steps_like_a_python_float(make):
+    # A schedule such as lr0 * np.exp(-k * epoch) gives NumPy float64 scalars; a float32 update must stay float32.
+    scheduled, plain = make(), make()
+    scheduled.learningRate, plain.learningRate = np.float64(0.005), 0.005
+    assert type(scheduled.learningRate) is float and repr(scheduled) == repr(plain)
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=(3, 4)).astype(np.float32)
+    parameters = [start.copy(), start.copy()]
+    states = [{}, {}]
+    for _ in range(3):
+        gradient = rng.normal(size=(3, 4)).astype(np.float32)
+        for optimizer_, parameter, state in zip((scheduled, plain), parameters, states):
+            optimizer_.step(parameter, gradient, state)
+    np.testing.assert_array_equal(parameters[0], parameters[1])
+    assert parameters[0].dtype == np.float32
