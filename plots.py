@@ -61,6 +61,8 @@ def _figure(figsize, rows=1, columns=1, **keywords):
     and from showing it a second time at the end of a notebook cell.
     """
     pyplot = _pyplot()
+    # Whole pixels: 3 * 1.2 inches is 359.99999... pixels, which matplotlib 3.10 cuts to 359, 3.11 rounds to 360.
+    figsize = tuple(round(inches * DPI) / DPI for inches in figsize)
     figure, axes = pyplot.subplots(rows, columns, figsize=figsize, dpi=DPI, squeeze=False,
                                    layout="constrained", **keywords)
     pyplot.close(figure)
