@@ -4,11 +4,12 @@ Run from the project root:
 
     python examples/playground.py                              # the spiral, 3 arms
     python examples/playground.py --dataset xor --hidden 8
-    python examples/playground.py --plots out/ --every 10      # needs pip install "deepbasics[plot]"
+    python examples/playground.py --plots out/                 # needs pip install "deepbasics[plot]"
 
 With ``--plots DIR`` it writes ``DIR/<dataset>-epoch-000.png`` before training
-and one more every ``--every`` epochs (and after the last): the predicted class
-over the plane, with the training points on top.
+and more after epochs 1, 2, 4, 8, 16, ... (the boundary bends most at first)
+and after the last, or every ``--every`` epochs: the predicted class over
+the plane, with the training points on top.
 """
 
 import argparse
@@ -56,11 +57,12 @@ def parseArguments(argv=None):
     parser.add_argument("--classes", type=int, default=None, help="arms of the spiral (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the points, weights and shuffling (default 0)")
     parser.add_argument("--plots", metavar="DIR", help="write the decision boundary as PNGs to DIR")
-    parser.add_argument("--every", type=int, default=10, help="with --plots: epochs between pictures (default 10)")
+    parser.add_argument("--every", type=int, default=None,
+                        help="with --plots: epochs between pictures (default: after epochs 1, 2, 4, 8, ...)")
     arguments = parser.parse_args(argv)
     if arguments.classes is not None and arguments.dataset != "spiral":
         parser.error("--classes is for --dataset spiral")
-    if arguments.every < 1:
+    if arguments.every is not None and arguments.every < 1:
         parser.error(f"--every must be at least 1, got {arguments.every}")
     return arguments
 
@@ -78,20 +80,23 @@ def buildNetwork(classes, hidden, activation, learningRate, seed):
 
 
 def boundaryWriter(folder, dataset, every, epochs):
-    """An ``on_epoch_end`` callback that draws the boundary every ``every`` epochs, and a first picture now."""
+    """An ``on_epoch_end`` callback that draws the boundary every ``every`` epochs (None: after epochs 1, 2, 4,
+    8, ...) and after the last, and ``draw`` for a first picture now."""
     import plots   # only with --plots: the rest of the playground needs no matplotlib
 
     os.makedirs(folder, exist_ok=True)
 
-    def draw(model, epoch):
+    def draw(model, epoch, accuracy=None):
         path = os.path.join(folder, f"{dataset.name}-epoch-{epoch:03d}.png")
-        plots.plotDecisionBoundary(model, dataset.x_train, dataset.y_train, save=path)
+        title = f"{dataset.name}, epoch {epoch}" + ("" if accuracy is None else f": test accuracy {accuracy:.1%}")
+        plots.plotDecisionBoundary(model, dataset.x_train, dataset.y_train, save=path, title=title)
         print(f"wrote {path}")
 
     def onEpochEnd(model, epoch, logs):
         finished = epoch + 1
-        if finished % every == 0 or finished == epochs:
-            draw(model, finished)
+        due = finished % every == 0 if every else finished & (finished - 1) == 0   # a power of two
+        if due or finished == epochs:
+            draw(model, finished, logs.get("test_accuracy"))
 
     return draw, onEpochEnd
 

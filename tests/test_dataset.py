@@ -480,6 +480,15 @@ def test_playground_learns_the_spiral_and_draws_the_boundary_as_it_bends(tmp_pat
     assert first.shape == last.shape and (first != last).any()   # the boundary moved
 
 
+@pytest.mark.slow
+def test_playground_draws_the_boundary_after_epochs_1_2_4_8_by_default(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = runExample("examples/playground.py", "--epochs", "10", "--plots", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        f"spiral-epoch-{epoch:03d}.png" for epoch in (0, 1, 2, 4, 8, 10)]
+
+
 # ---------------------------------------------------------- your own digits
 @pytest.fixture(scope="module")
 def smallMnist():
