@@ -185,8 +185,9 @@ def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, t
         if progress:
             progress.clear()
         if verbose:
-            cut = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if interrupt.cut else ""
-            print(f"Training interrupted after {steps} step(s){cut}; returning the history of {finished} finished "
+            cutShort = interrupt.cut or (interrupt.outer is not None and interrupt.outer.cut)
+            note = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if cutShort else ""
+            print(f"Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
                   f"epoch(s).", flush=True)
     finally:
         interrupt.release()

@@ -290,6 +290,14 @@ def test_ctrl_c_while_a_callback_trains_another_model_stops_both(ctrlC):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_second_ctrl_c_while_a_callback_trains_another_model_says_it_cut_a_step_short(ctrlC, capsys):
+    inner = classifier(optimizer=InterruptingSGD(ctrlC, 14, 15))
+    outer = classifier()
+    outer.train(blobs(), loss=CrossEntropy(), epochs=3, verbose=False, callbacks={
+        "on_epoch_end": lambda model, epoch, logs: inner.train(blobs(shuffle=False), loss=CrossEntropy(), epochs=5)})
+    assert "interrupted after 3 step(s) (a second Ctrl-C cut the next step short" in capsys.readouterr().out
+
+
 def test_callbacks_receive_the_documented_arguments_in_order():
     events = []
     model = classifier()
