@@ -37,7 +37,7 @@ import numpy as np
 
 import nn
 import training
-from checks import checkChain, checkInstance, checkInteger, checkMetrics, checkNumber
+from checks import checkChain, checkDataset, checkInstance, checkInteger, checkMetrics, checkNumber
 from loss import Loss
 from nn import MLP, Model
 
@@ -322,14 +322,8 @@ class Autoencoder(Model):
         """Fail before any work on anything ``train`` cannot use."""
         checkInstance("Autoencoder.train", "loss", loss, Loss, "a Loss such as MSE()")
         checkInteger("Autoencoder.train", "epochs", epochs)
-        if not hasattr(dataset, "x_train"):
-            raise TypeError(f"Autoencoder.train: dataset must be a Dataset (with x_train), got {dataset!r}")
+        checkDataset("Autoencoder.train", dataset, {"x": (self.inputDim, "the encoder")})
         checkMetrics("Autoencoder.train", metrics, METRICS, dataset)
-        test = getattr(dataset, "x_test", None)
-        for split, array in (("x_train", dataset.x_train), ("x_test", test)):
-            if array is not None and (array.ndim != 2 or array.shape[1] != self.inputDim):
-                raise ValueError(f"Autoencoder.train: dataset.{split} has shape {array.shape}, but the "
-                                 f"encoder's inputDim is {self.inputDim}")
 
     def evaluate(self, x, loss, seed=0):
         """How well the autoencoder cleans up noisy copies of ``x (n, inputDim)``.

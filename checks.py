@@ -74,6 +74,25 @@ def checkMetrics(owner, metrics, known, dataset):
     return metrics
 
 
+def checkDataset(owner, dataset, widths):
+    """Return ``dataset`` if it has the training arrays ``widths`` names, each (and its test twin) fitting.
+
+    ``widths`` maps ``"x"`` (and ``"y"`` where labels are used) to ``(columns,
+    who)``: ``x_train`` and ``x_test`` must be ``(n, columns)``, or the error
+    says that ``who`` (e.g. "the network") needs that many.
+    """
+    wanted = [f"{part}_train" for part in widths]
+    if not all(hasattr(dataset, name) for name in wanted):
+        raise TypeError(f"{owner}: dataset must be a Dataset (with {', '.join(wanted)}), got {dataset!r}")
+    for part, (columns, who) in widths.items():
+        for split in ("train", "test"):
+            array = getattr(dataset, f"{part}_{split}", None)
+            if array is not None and (np.ndim(array) != 2 or np.shape(array)[1] != columns):
+                raise ValueError(f"{owner}: dataset.{part}_{split} has shape {np.shape(array)}, but {who} "
+                                 f"needs {columns} columns")
+    return dataset
+
+
 def checkFloatType(owner, dtype):
     """Return ``numpy.dtype(dtype)`` if it is float32 or float64, the two dtypes deepbasics computes in."""
     try:

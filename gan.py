@@ -48,7 +48,7 @@ import numpy as np
 import nn
 import training
 from activations import Sigmoid
-from checks import checkChain, checkInstance, checkInteger, checkNumber
+from checks import checkChain, checkDataset, checkInstance, checkInteger, checkNumber
 from loss import CrossEntropy
 
 _FORMAT = 1   # version of the GAN's own part of the archive written by save()
@@ -216,12 +216,7 @@ class GAN(nn.Model):
         ``train`` again continues where it stopped.
         """
         checkInteger("GAN.train", "epochs", epochs)
-        width = getattr(dataset, "x_train", None)
-        if width is None:
-            raise TypeError(f"GAN.train: dataset must be a Dataset (with x_train), got {dataset!r}")
-        if width.ndim != 2 or width.shape[1] != self.discriminator.inputDim:
-            raise ValueError(f"GAN.train: dataset.x_train has shape {width.shape}, but the discriminator "
-                             f"needs {self.discriminator.inputDim} columns")
+        checkDataset("GAN.train", dataset, {"x": (self.discriminator.inputDim, "the discriminator")})
         return training.loop(self, dataset, lambda x, y: self.trainStep(x), epochs, list(METRICS),
                              callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
 

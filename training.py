@@ -37,7 +37,7 @@ import numpy as np
 
 import callbacks as callbackModule
 import diagnostics
-from checks import checkInstance, checkInteger, checkMetrics
+from checks import checkDataset, checkInstance, checkInteger, checkMetrics
 from loss import Loss
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -201,17 +201,9 @@ def _check(model, dataset, loss, epochs, metrics):
     layers = model._layersOrFail()
     checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
     checkInteger("train", "epochs", epochs)
-    for part in ("x_train", "y_train"):
-        if not hasattr(dataset, part):
-            raise TypeError(f"train: dataset must be a Dataset (with x_train, y_train), got {dataset!r}")
+    checkDataset("train", dataset, {"x": (layers[0].inputDim, "the network"),
+                                    "y": (layers[-1].outputDim, "the network's last layer")})
     checkMetrics("train", metrics, METRICS, dataset)
-    for part, width, what in (("x", layers[0].inputDim, "inputDim of the first layer"),
-                              ("y", layers[-1].outputDim, "outputDim of the last layer")):
-        for split in ("train", "test"):
-            array = getattr(dataset, f"{part}_{split}", None)
-            if array is not None and (array.ndim != 2 or array.shape[1] != width):
-                raise ValueError(f"train: dataset.{part}_{split} has shape {array.shape}, but the "
-                                 f"network needs {width} columns ({what})")
 
 
 class _CtrlC:

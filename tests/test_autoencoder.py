@@ -330,7 +330,7 @@ def test_bad_training_arguments_fail_before_any_work():
     with pytest.raises(ValueError, match=r"metrics \['test_loss'\] need a test set"):
         autoencoder.train(noTest, MSE(), epochs=1, metrics=["test_loss"])
     wide = Dataset(x_train=np.zeros((20, 17)), y_train=np.zeros((20, 1)), batch_size=10)
-    with pytest.raises(ValueError, match=r"dataset.x_train has shape \(20, 17\), but the encoder's inputDim is 16"):
+    with pytest.raises(ValueError, match=r"dataset.x_train has shape \(20, 17\), but the encoder needs 16 columns"):
         autoencoder.train(wide, MSE(), epochs=1)
     with pytest.raises(ValueError, match=r"expected x of shape \(n, 16\), got \(3, 4\)"):
         autoencoder.evaluate(np.zeros((3, 4)), MSE())

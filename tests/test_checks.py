@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from checks import checkChain, checkNumber
+from checks import checkChain, checkDataset, checkNumber
 from layers import Dense
 from nn import MLP
 
@@ -72,3 +72,19 @@ def test_check_number_says_what_is_wrong_with_a_huge_integer_or_an_unknown_inter
         checkNumber("Owner", "x", 10**400, 0, 1)
     with pytest.raises(ValueError, match="closed must be 'left', 'right', 'both' or 'neither', got 'Both'"):
         checkNumber("Owner", "x", 0.5, 0, 1, closed="Both")
+
+
+def test_check_dataset_names_the_missing_arrays_and_the_one_that_does_not_fit():
+    from dataset import Dataset
+    data = Dataset(x_train=np.zeros((6, 3)), y_train=np.zeros((6, 2)), x_test=np.zeros((4, 5)),
+                   y_test=np.zeros((4, 2)), batch_size=2)
+    unlabelled = Dataset(x_train=np.zeros((6, 3)), y_train=np.zeros((6, 2)), batch_size=2)
+    assert checkDataset("Owner", unlabelled, {"x": (3, "the model"), "y": (2, "the last layer")}) is unlabelled
+    with pytest.raises(ValueError, match=r"Owner: dataset.x_train has shape \(6, 3\), but the model needs 5 columns"):
+        checkDataset("Owner", data, {"x": (5, "the model")})
+    with pytest.raises(ValueError, match=r"Owner: dataset.x_test has shape \(4, 5\), but the model needs 3 columns"):
+        checkDataset("Owner", data, {"x": (3, "the model")})
+    with pytest.raises(ValueError, match=r"dataset.y_train has shape \(6, 2\), but the last layer needs 3 columns"):
+        checkDataset("Owner", unlabelled, {"x": (3, "the model"), "y": (3, "the last layer")})
+    with pytest.raises(TypeError, match=r"Owner: dataset must be a Dataset \(with x_train, y_train\), got 'mnist'"):
+        checkDataset("Owner", "mnist", {"x": (3, "the model"), "y": (2, "the model")})
