@@ -27,13 +27,12 @@ True
 import json
 import math
 import os
-import stat
-import uuid
 
 import numpy as np
 
 import activations
 import optimizer as optimizerModule
+from files import writeAtomically
 from layers import Dense
 
 FORMAT = 2    # version of the archive layout
@@ -223,30 +222,15 @@ def _checkArray(arrays, key, shape, fail, dtype=np.float64):
 
 
 def writeArchive(path, arrays):
-    """Write a dict of arrays to one ``.npz`` file, atomically; return the path.
+    """Write a dict of arrays to one ``.npz`` file, atomically (see :mod:`files`); return the path.
 
-    The file is written under a temporary name in the same folder and renamed
-    into place, so an interrupted or failed save never leaves a half-written
-    file and keeps the old one. It gets the permissions ``numpy.save`` would
-    give: those of the file it replaces, else ``0o666`` less the user's
-    umask. ``.npz`` is appended when missing.
+    An interrupted or failed save never leaves a half-written file and keeps
+    the old one. ``.npz`` is appended when missing, as ``numpy.savez`` does.
     """
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        if os.path.exists(path):   # overwriting keeps the file's permissions, as numpy.save does
-            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    return writeAtomically(path, lambda file: np.savez(file, **arrays))
 
 
 def readArchive(path):
