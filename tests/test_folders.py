@@ -190,7 +190,8 @@ def test_a_gan_folder_loads_with_its_latent_size_from_the_generator(tmp_path):
     z = np.random.default_rng(5).normal(size=(3, 4))
     assert loaded.latentDim == 4 and loaded.realLabel == 1.0
     assert np.array_equal(loaded.generate(z), generator.predict(z))
-    assert np.array_equal(loaded.discriminator.predict(generator.predict(z)), discriminator.predict(generator.predict(z)))
+    fake = generator.predict(z)
+    assert np.array_equal(loaded.discriminator.predict(fake), discriminator.predict(fake))
 
 
 def test_the_folder_kind_is_taken_from_the_folder_when_none_is_asked(tmp_path):
@@ -248,9 +249,11 @@ CORRUPTIONS = [
     (saveArray("layer1/weight.npy", np.array([{"a": 1}] * 56, dtype=object).reshape(7, 8), allow_pickle=True),
      r"layer1/weight.npy holds Python objects, which would need pickle"),
     (saveArray("layer1/weight.npy", np.zeros((7, 9))),
-     r"layer1/weight.npy has shape \(7, 9\), expected \(7, 8\), since .*layer1/dense.json says inputDim=8, outputDim=7"),
+     r"layer1/weight.npy has shape \(7, 9\), expected \(7, 8\), since .*layer1/dense.json says "
+     r"inputDim=8, outputDim=7"),
     (saveArray("layer0/bias.npy", np.zeros(9)), r"layer0/bias.npy has shape \(9,\), expected \(8,\)"),
-    (saveArray("layer0/weight.npy", np.zeros((8, 6), dtype=np.float32)), r"layer0/weight.npy holds float32, expected float64"),
+    (saveArray("layer0/weight.npy", np.zeros((8, 6), dtype=np.float32)),
+     r"layer0/weight.npy holds float32, expected float64"),
     (saveArray("layer0/bias.npy", np.zeros(8, dtype=np.int64)), r"layer0/bias.npy holds int64, expected float64"),
     (saveArray("layer2/weight.npy", np.full((7, 7), np.nan)), r"layer2/weight.npy holds values that are not finite"),
     (truncate("layer1/weight.npy", 200), r"layer1/weight.npy is truncated: shape \(7, 8\) needs 448 bytes, it holds"),
@@ -268,7 +271,8 @@ CORRUPTIONS = [
      r"layer4/dense.json says inputDim=5, but .*layer3/dense.json says outputDim=6"),
     (writeJson("layer0/dense.json", "{not json"), r"layer0/dense.json is not readable JSON"),
     (writeJson("layer0/dense.json", "[" * 100000 + "]" * 100000), r"layer0/dense.json is 200,000 bytes"),
-    (writeJson("layer0/dense.json", "[" * 30000 + "]" * 30000), r"layer0/dense.json is not readable JSON \(RecursionError"),
+    (writeJson("layer0/dense.json", "[" * 30000 + "]" * 30000),
+     r"layer0/dense.json is not readable JSON \(RecursionError"),
     (writeJson("layer0/dense.json", {"inputDim": 6, "outputDim": 8, "activation": "ReLU", "dropout": 0.5}),
      r"layer0/dense.json must be a JSON object with the keys \['activation', 'inputDim', 'outputDim'\], "
      r"got \['activation', 'dropout', 'inputDim', 'outputDim'\]"),
