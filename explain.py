@@ -601,14 +601,14 @@ def explain(model, x, y, loss, apply=False, sample=0, full=False, digits=4, tole
         raise ValueError(f"explain: tolerance must be a positive number, got {tolerance!r}")
 
     recorded = _modelStep(model, x, y, loss)
+    builder = _Builder(layerParts, np.atleast_2d(x).astype(np.float64), np.atleast_2d(y).astype(np.float64),
+                       loss, dtype, recorded, float(tolerance), model)
+    blocks = builder.build()   # from the parameters and optimizer state before the step
     if apply:
-        # The copy took exactly the step the model now takes, with the model's own code.
+        # The model's own code takes the step its copy took.
         output = model.forward(x)
         model.backward(loss.gradient(output, y))
         model.update()
-    builder = _Builder(layerParts, np.atleast_2d(x).astype(np.float64), np.atleast_2d(y).astype(np.float64),
-                       loss, dtype, recorded, float(tolerance), model)
-    blocks = builder.build()
     sizes = [first.inputDim] + [layer.outputDim for layer, _ in layerParts]
     kind = type(model).__name__
     title = (f"one training step of {kind} {'-'.join(map(str, sizes))} ({dtype.name}) on "
