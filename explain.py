@@ -35,7 +35,9 @@ of the batch, and for a batch of ``n`` samples ``dL/dW^l = Σ_k δ^l_k
 >>> explanation.passed
 True
 >>> explanation["dL/db^2"].value.round(4)
-array([-0.3892,  0.4624])
+array([-0.4146,  0.5233])
+>>> (explanation["a^2"].value - [1.0, 0.0]).round(4)     # a Sigmoid output with CrossEntropy: δ = p - y
+array([[-0.4146,  0.5233]])
 
 ``print(explanation)`` shows it all in a terminal; in Jupyter it displays
 with the chapter's notation in LaTeX; ``toMarkdown()`` and ``toLatex()``
@@ -485,6 +487,9 @@ class Explanation:
 
 
 def _message(line):
+    if np.shape(line.model) != np.shape(line.reference) and np.size(line.model) != np.size(line.reference):
+        return (f"{line.symbol}: {line.culprit} gives an array of shape {np.shape(line.model)}, the formula one of "
+                f"shape {np.shape(line.reference)}. Look at {line.culprit}.")
     if line.where is None or np.ndim(line.value) == 0:
         where = ""
     elif line.perSample:
