@@ -1398,6 +1398,7 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
         raise TypeError(f"plotBackprop: expected an Explanation from explain(...), got {type(explanation).__name__}")
     import figures   # matplotlib only now: nothing else in this module needs it
     import networkplots
+    pyplot = figures.pyplot()   # without matplotlib: an ImportError naming the install command
     from matplotlib.collections import LineCollection
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.patches import Circle
@@ -1412,7 +1413,6 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
     width, height = count * spacing + 3.0, tallest + 2.2
     figure, axes = figures.newFigure(figsize or (0.85 * width + 1.4, 0.8 * height + 0.3))
     ax = axes[0, 0]
-    pyplot = figures.pyplot()
     activationMap, gradientMap = pyplot.get_cmap("PuOr_r"), pyplot.get_cmap("RdBu_r")
     gradientNorm = TwoSlopeNorm(0.0, -1.0, 1.0)
 

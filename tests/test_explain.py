@@ -4,12 +4,15 @@ import copy
 import doctest
 import math
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from autoencoder import Autoencoder
+from conftest import ROOT
 import explain as explainModule
 from explain import explain, plotBackprop
 from layers import Dense
@@ -425,3 +428,24 @@ def test_plot_backprop_draws_figure_one_with_activations_and_gradients(tmp_path)
     assert "loss 1.2764" in ax.get_title()
     with pytest.raises(TypeError, match="expected an Explanation"):
         plotBackprop(figureOne())
+
+
+def test_without_matplotlib_explain_works_and_the_picture_names_the_install_command():
+    code = ("import sys\n"
+            "sys.modules['matplotlib'] = None\n"
+            "from nn import MLP\n"
+            "from layers import Dense\n"
+            "from loss import MSE\n"
+            "from explain import explain, plotBackprop\n"
+            "model = MLP()\n"
+            "model.addLayer(Dense(3, 2, seed=0))\n"
+            "explanation = explain(model, [1.0, 2.0, 3.0], [0.0, 1.0], MSE())\n"
+            "print(explanation.passed)\n"
+            "try:\n"
+            "    plotBackprop(explanation)\n"
+            "except ImportError as error:\n"
+            "    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "True"
+    assert 'pip install "deepbasics[plot]"' in result.stdout
