@@ -162,6 +162,8 @@ def test_example_trains_on_mnist_and_saves(tmp_path):
          "--data-dir", str(folder), "--save", str(saved)],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    import numpy as np
+    assert f"Arithmetic: NumPy {np.__version__} with " in result.stdout   # what the figures depend on
     line = [line for line in result.stdout.splitlines() if line.startswith("Epoch 1/1")][0]
     for metric in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
         assert f"{metric}: " in line
