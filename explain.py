@@ -1474,10 +1474,12 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
         ax.add_collection(lines)
         collections.append(lines)
         if numbers:
-            # Each label at its own distance along its connection, so that no two share a place.
-            for index, (((x0, y0), (x1, y1)), value) in enumerate(zip(segments, values)):
+            # Each label at its own distance along its connection, so that no two share a place; rounded
+            # alike within the layer.
+            labels = _formatted(values * largest, 3)
+            for index, (((x0, y0), (x1, y1)), label) in enumerate(zip(segments, labels)):
                 fraction = 0.12 + 0.76 * (index + 0.5) / len(segments)
-                ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), _number(value * largest, 3),
+                ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), label,
                         ha="center", va="center", fontsize=6.5, color="0.1", zorder=2,
                         bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.8))
     bar = figure.colorbar(collections[-1], ax=ax, shrink=0.55, pad=0.01)
