@@ -4,7 +4,7 @@ For every HTML page of the build (or the pages named), loaded from disk (``file:
 
 - formulas rendered: the page holds no raw TeX (``\\(``, ``\\)``, ``\\[``, ``\\]``, ``$$``) in its visible
   text outside code, every formula the page has became MathJax output (``mjx-container`` with an SVG),
-  and MathJax reported no TeX error (``mjx-merror``);
+  and MathJax reported no TeX error (an ``merror`` node);
 - every image loaded (``naturalWidth > 0``);
 - the console shows no error and no script raised;
 - nothing was requested from the network (anything but ``file:``, ``data:`` and ``blob:`` is a failure).
@@ -69,7 +69,9 @@ INSPECT = r"""
     formulas: document.querySelectorAll("span.math, div.math").length,
     rendered: document.querySelectorAll("mjx-container").length,
     renderedSvg: document.querySelectorAll("mjx-container svg").length,
-    texErrors: [...document.querySelectorAll("mjx-merror")].map(e => e.getAttribute("data-mjx-error") || e.textContent),
+    // MathJax marks a formula it could not typeset as an merror node (an mjx-merror element in HTML output).
+    texErrors: [...document.querySelectorAll('mjx-merror, [data-mml-node="merror"]')]
+      .map(e => e.getAttribute("data-mjx-error") || e.getAttribute("title") || e.textContent),
     mathJax: !!(window.MathJax && MathJax.version),
     images: images.length,
     broken: images.filter(image => !(image.complete && image.naturalWidth > 0)).map(image => image.src),
@@ -131,8 +133,7 @@ class Browser:
         while time.monotonic() < deadline:
             for index, message in enumerate(self.events):
                 if message.get("method") == event:
-                    del self.events[:index + 1]
-                    return message
+                    return self.events.pop(index)   # the others stay, for _problems
             self.socket.settimeout(max(0.1, deadline - time.monotonic()))
             self.events.append(json.loads(self.socket.recv()))
         raise TimeoutError(f"no {event} within {timeout} s")

@@ -61,7 +61,8 @@ html_static_path = []
 MATHJAX = DOCS / "node_modules" / "mathjax" / "es5"
 # SVG output draws the glyphs as paths: no web fonts to load, which a page opened from disk may not do.
 mathjax_path = "mathjax/tex-svg.js"
-mathjax3_config = {"svg": {"fontCache": "global"}}
+# Without noundefined, a mistyped macro is a TeX error (which check_site.py catches), not red text.
+mathjax3_config = {"tex": {"packages": {"[-]": ["noundefined"]}}, "svg": {"fontCache": "global"}}
 
 
 def modules():
