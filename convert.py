@@ -19,12 +19,17 @@ deepbasics                  PyTorch                     ONNX
 ``Adam(...)``, ``SGD(...)``  ``torch.optim.Adam``, ``SGD``
 ==========================  ==========================  =====================
 
-The losses, for training on in PyTorch exactly as deepbasics would:
+The losses, for training on in PyTorch as deepbasics would:
 
 - the chapter's ``CrossEntropy`` is the per-output binary form on the
   network's outputs (after its Softmax), so it is
   ``nn.BCELoss(reduction="sum")(output, y) / n``, **not**
-  ``nn.CrossEntropyLoss``, which takes logits and is the categorical form;
+  ``nn.CrossEntropyLoss``, which takes logits and is the categorical form.
+  One difference remains: PyTorch bounds the gradient's denominator
+  ``p (1 - p)`` below by 1e-12, where deepbasics only keeps ``p`` inside
+  ``[eps, 1 - eps]``, so outputs within about 1e-12 of 0 or 1 (a quarter of
+  a trained MNIST classifier's) get other gradients. ``torchLoss(CrossEntropy())``
+  computes deepbasics' value and gradient exactly;
 - ``MSE`` is ``1/(2n) sum ||yPred - y||^2``, so it is
   ``nn.MSELoss(reduction="sum")(output, y) / (2 * n)`` (``MSELoss()``'s mean
   also divides by the number of outputs, and has no 1/2).
@@ -43,6 +48,7 @@ import activations
 import optimizer as optimizerModule
 from files import writeAtomically
 from layers import Dense
+from loss import MSE, CrossEntropy
 from nn import MLP
 
 # The parts of each model made of several networks, for the message that says what to export instead.
@@ -173,6 +179,41 @@ def _torchOptimizer(torch, model, network):
             elif "velocity" in state:
                 result.state[parameter] = {"momentum_buffer": torch.from_numpy(state["velocity"].copy())}
     return result
+
+
+def torchLoss(loss):
+    """The deepbasics ``loss`` as a function ``(output, target)`` of torch tensors: the same value and gradient.
+
+    Parameters
+    ----------
+    loss : CrossEntropy or MSE
+
+    Returns
+    -------
+    callable
+        ``f(output (n, outputs), target (n, outputs))``, a 0-d tensor: the
+        mean over the batch, as deepbasics' loss. For ``MSE`` that is
+        ``nn.MSELoss(reduction="sum")(output, target) / (2 * n)``; for
+        ``CrossEntropy``, ``nn.BCELoss(reduction="sum")(output, target) / n``
+        but for outputs within about 1e-12 of 0 or 1, where this one keeps
+        deepbasics' gradient (see the module's docstring).
+    """
+    torch = _importTorch("torchLoss")
+
+    def batchSize(output):
+        return output.shape[0] if output.dim() == 2 else 1
+
+    if type(loss) is CrossEntropy:
+        def crossEntropy(output, target):
+            eps = torch.finfo(output.dtype).eps
+            # The value at the clipped p and, as in deepbasics, the gradient of the clipped point.
+            p = output + (output.clamp(eps, 1 - eps) - output).detach()
+            return -(target * torch.log(p) + (1 - target) * torch.log1p(-p)).sum() / batchSize(output)
+        return crossEntropy
+    if type(loss) is MSE:
+        return lambda output, target: torch.nn.functional.mse_loss(output, target, reduction="sum") / (
+            2 * batchSize(output))
+    raise TypeError(f"torchLoss: loss must be CrossEntropy() or MSE(), got {type(loss).__name__} {loss!r}")
 
 
 def fromTorch(module, optimizer=None):

@@ -43,6 +43,9 @@ def parseArguments(argv=None):
     parser.add_argument("--train-size", type=int, default=60000,
                         help="training samples when no --model is given (default 60000)")
     parser.add_argument("--seed", type=int, default=0, help="seed for training when no --model is given (default 0)")
+    parser.add_argument("--continue-steps", type=int, default=0, metavar="N",
+                        help="also hand training over: N Adam steps in deepbasics then N in PyTorch, in float64 on "
+                             "MNIST batches, against 2N in deepbasics (default 0: skip)")
     parser.add_argument("--dtype", choices=["float32", "float64"],
                         help="export the network in this dtype (default: the model's own)")
     arguments = parser.parse_args(argv)
@@ -51,6 +54,8 @@ def parseArguments(argv=None):
     if missing:   # say so now rather than after training
         parser.error(f"this example needs PyTorch, onnx and onnxruntime: pip install "
                      f"{' '.join(sorted({f'deepbasics[{extra}]' for extra in missing}))}")
+    if arguments.continue_steps < 0:
+        parser.error(f"--continue-steps must be 0 or more, got {arguments.continue_steps}")
     if arguments.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {arguments.epochs}")
     return arguments
@@ -114,6 +119,49 @@ def row(name, predictions, reference, labels, exact):
             "-" if exact is None else f"{np.abs(predictions - exact).max():.2e}")
 
 
+def handOver(model, dataset, steps):
+    """Train a float64 copy ``steps`` steps in deepbasics then ``steps`` in PyTorch; another ``2 steps`` here.
+
+    Returns ``{how: the largest difference of any weight between the two}``
+    for PyTorch trained with ``convert.torchLoss(CrossEntropy())``, with
+    ``BCELoss(reduction="sum") / n``, and without the optimizer's state.
+    """
+    import torch
+
+    def passes():   # as many passes over the training set as the steps need
+        while True:
+            yield from dataset
+    batches = [(x.astype(np.float64), y.astype(np.float64)) for _, (x, y) in zip(range(2 * steps), passes())]
+    crossEntropy, bce = CrossEntropy(), torch.nn.BCELoss(reduction="sum")
+
+    def deepbasicsSteps(network, part):
+        for x, y in part:
+            network.backward(crossEntropy.gradient(network.forward(x), y))
+            network.update()
+
+    throughout = inDtype(model, np.float64)
+    deepbasicsSteps(throughout, batches)
+    ours = [parameter for layer in throughout.layers for parameter in (layer.W, layer.b)]
+    differences = {}
+    for how, loss, keepState in [("torchLoss(CrossEntropy())", convert.torchLoss(crossEntropy), True),
+                                 ('BCELoss(reduction="sum") / n', lambda p, y: bce(p, y) / len(p), True),
+                                 ("torchLoss, the optimizer's state left behind",
+                                  convert.torchLoss(crossEntropy), False)]:
+        travelling = inDtype(model, np.float64)
+        deepbasicsSteps(travelling, batches[:steps])
+        network, optimizer = convert.toTorch(travelling, optimizer=True)
+        if not keepState:
+            optimizer.state.clear()
+        for x, y in batches[steps:]:
+            value = loss(network(torch.from_numpy(x)), torch.from_numpy(y))
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+        differences[how] = max(np.abs(theirs.detach().numpy() - mine).max()
+                               for theirs, mine in zip(network.parameters(), ours))
+    return differences
+
+
 def main(argv=None):
     arguments = parseArguments(argv)
     import onnx
@@ -152,6 +200,12 @@ def main(argv=None):
     print(f"Wrote {torchPath} and {onnxPath}\n")
     print(formatTable(("on the 10,000 MNIST test digits", "test accuracy", "largest difference from deepbasics",
                        "from float64 arithmetic"), rows))
+    if arguments.continue_steps:
+        steps = arguments.continue_steps
+        print(f"\nTraining handed over in float64, batches of {dataset.batch_size}: {steps} Adam steps in deepbasics "
+              f"then {steps} in PyTorch, against {2 * steps} in deepbasics")
+        print(formatTable(("PyTorch's loss", "largest weight difference"),
+                          [(how, f"{difference:.2e}") for how, difference in handOver(model, dataset, steps).items()]))
 
 
 def _shape(value):

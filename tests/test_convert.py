@@ -45,12 +45,15 @@ def deepbasicsSteps(model, loss, steps):
         model.update()
 
 
-def torchSteps(torch, network, optimizer, loss, steps):
-    """The same steps in PyTorch, with the chapter's loss written in torch (see convert's docstring)."""
+def torchSteps(torch, network, optimizer, loss, steps, exact=False):
+    """The same steps in PyTorch, with the chapter's loss written with torch.nn's losses (see convert's docstring),
+    or ``exact``ly as deepbasics computes it (``convert.torchLoss``)."""
     for x, y in steps:
         x, y = torch.from_numpy(x), torch.from_numpy(y)
         output = network(x)
-        if isinstance(loss, CrossEntropy):
+        if exact:
+            value = convert.torchLoss(loss)(output, y)
+        elif isinstance(loss, CrossEntropy):
             value = torch.nn.BCELoss(reduction="sum")(output, y) / len(x)
         else:
             value = torch.nn.MSELoss(reduction="sum")(output, y) / (2 * len(x))
@@ -152,6 +155,48 @@ def test_k_steps_in_deepbasics_then_m_in_pytorch_equal_k_plus_m_in_deepbasics(ma
         torchSteps(torch, net, optimizer, loss, steps[5:])
         assert max(np.abs(linear.weight.detach().numpy() - layer.W).max()
                    for layer, linear in zip(throughout.layers, net[0::2])) > 1e-3
+
+
+def test_confident_outputs_need_torchLoss_for_the_chapters_gradient():
+    """BCELoss bounds p (1 - p) below by 1e-12; deepbasics does not: on saturated outputs only torchLoss agrees."""
+    torch = pytest.importorskip("torch")
+    steps = batches(10, seed=6)
+
+    def make():
+        model = network(optimizers=[Adam(0.01)] * 6)
+        model.layers[-1].W *= 40   # a confident classifier: many outputs within 1e-12 of 0 or 1
+        return model
+    assert np.mean(make().predict(steps[0][0]) < 1e-12) > 0.3
+    throughout = make()
+    deepbasicsSteps(throughout, CrossEntropy(), steps)
+    differences = {}
+    for exact in (True, False):
+        handedOver = make()
+        deepbasicsSteps(handedOver, CrossEntropy(), steps[:4])
+        net, optimizer = convert.toTorch(handedOver, optimizer=True)
+        torchSteps(torch, net, optimizer, CrossEntropy(), steps[4:], exact=exact)
+        differences[exact] = max(np.abs(theirs.detach().numpy() - ours).max()
+                                 for theirs, ours in zip(net.parameters(), weights(throughout)))
+    assert differences[True] < 1e-10 < differences[False]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_torchLoss_has_deepbasics_value_and_gradient_even_at_0_and_1(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    p = rng.random((6, 5)).astype(dtype)
+    p[0, :4] = [0.0, 1.0, 1e-30, 1 - 1e-15]
+    y = np.eye(5, dtype=dtype)[rng.integers(0, 5, 6)]
+    y[0, :4] = [1, 0, 1, 1]
+    for loss in (CrossEntropy(), MSE()):
+        tensor = torch.tensor(p, requires_grad=True)
+        value = convert.torchLoss(loss)(tensor, torch.from_numpy(y))
+        value.backward()
+        assert value.item() == pytest.approx(loss(p, y), rel=1e-6 if dtype == np.float32 else 1e-14)
+        tolerance = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(tensor.grad.numpy(), loss.gradient(p, y), rtol=tolerance)
+    with pytest.raises(TypeError, match=r"torchLoss: loss must be CrossEntropy\(\) or MSE\(\), got str 'mse'"):
+        convert.torchLoss("mse")
 
 
 def test_back_from_pytorch_with_its_optimizer_deepbasics_trains_on_as_if_it_never_left():
@@ -434,8 +479,13 @@ def test_the_export_example_writes_both_files_that_predict_like_the_saved_model(
     subprocess.run([sys.executable, "examples/mnist_classifier.py", "--epochs", "1", "--train-size", "3000",
                     "--data-dir", str(folder), "--save", str(saved)], cwd=ROOT, check=True, capture_output=True,
                    timeout=600)
-    result = runExport("--model", str(saved), "--out", str(tmp_path / "out"), "--data-dir", str(folder))
+    result = runExport("--model", str(saved), "--out", str(tmp_path / "out"), "--data-dir", str(folder),
+                       "--continue-steps", "20")
     assert result.returncode == 0, result.stderr[-3000:]
+    handedOver = dict(re.findall(r"^(torchLoss\(CrossEntropy\(\)\)|torchLoss, the optimizer's state left behind)"
+                                 r"\s+([0-9.e+-]+)$", result.stdout, re.MULTILINE))
+    assert float(handedOver["torchLoss(CrossEntropy())"]) < 1e-10, result.stdout
+    assert float(handedOver["torchLoss, the optimizer's state left behind"]) > 1e-4
     assert sorted(os.listdir(tmp_path / "out")) == ["mnist.onnx", "mnist_torch.pt"]
     graph = "input (batch, 784) -> Gemm -> Relu -> Gemm -> Relu -> Gemm -> Softmax -> output (batch, 10)"
     assert graph in result.stdout
