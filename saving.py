@@ -35,7 +35,64 @@ import optimizer as optimizerModule
 from files import writeAtomically
 from layers import Dense
 
-FORMAT = 2    # version of the archive layout
+FORMAT = 2    # version of an MLP's part of the archive
+
+# Each kind of model file by the record only it has at the top: an MLP's architecture, the others' settings.
+KINDS = {"architecture": "MLP", "autoencoder": "Autoencoder", "vae": "VAE", "gan": "GAN"}
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, IndexError)
+
+
+def loadModel(cls, path):
+    """``cls.load(path)``: read the file, make sure it holds a ``cls``, rebuild it; see ``nn.Model.load``."""
+    source, owner = os.fspath(path), f"{cls.__name__}.load"
+    arrays = readArchive(source, owner)
+    kinds = [key for key in KINDS if key in arrays]
+    if kinds and cls.RECORD not in arrays:
+        raise ValueError(f"{owner}: {source} holds a saved {KINDS[kinds[0]]}, not a {cls.__name__}; "
+                         f"read it with {KINDS[kinds[0]]}.load")
+    return cls.fromArrays(arrays, source=source)
+
+
+def partsToArrays(model, prefix=""):
+    """Everything ``save`` writes of a model made of parts: its record, then each part under its own prefix.
+
+    A VAE's file holds ``vae`` (``{"format": 1}``), then its encoder's arrays
+    as ``encoder.architecture``, ``encoder.layer0.W``, ..., its sampler's as
+    ``sampler.mean.layer0.W``, ..., ``sampler.rng``, and its decoder's.
+    """
+    record = model.record() if model.FORMAT is None else {"format": model.FORMAT, **model.record()}
+    arrays = {prefix + model.RECORD: np.array(json.dumps(record))}
+    for name in model.PARTS:
+        arrays.update(getattr(model, name).toArrays(f"{prefix}{name}."))
+    return arrays
+
+
+def partsFromArrays(cls, arrays, prefix="", source="arrays"):
+    """The ``cls`` that ``partsToArrays`` described: its record and every part checked, nothing unknown allowed."""
+    where = f"{cls.__name__}.load: {source}"
+    key = prefix + cls.RECORD
+    try:
+        record = json.loads(str(arrays[key]))
+    except _MALFORMED as error:
+        raise ValueError(f"{where} is not a valid deepbasics {cls.__name__} file: its part {key!r} is missing "
+                         f"or not JSON ({type(error).__name__})") from error
+    if cls.FORMAT is not None:
+        if not isinstance(record, dict) or type(record.get("format")) is not int or record["format"] != cls.FORMAT:
+            found = record.get("format") if isinstance(record, dict) else record
+            raise ValueError(f"{where}: part {key!r} has format {found!r}; this version of deepbasics "
+                             f"reads format {cls.FORMAT}")
+        record = {name: value for name, value in record.items() if name != "format"}
+    owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
+    unexpected = sorted(name for name in arrays if name.startswith(prefix) and name != key and not name.startswith(owned))
+    if unexpected:
+        raise ValueError(f"{where} has unexpected parts {unexpected}")
+    parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=f"{source} ({name})")
+             for name, part in cls.PARTS.items()}
+    try:
+        return cls.fromParts(record, parts)
+    except _MALFORMED as error:
+        raise ValueError(f"{where}: part {key!r} or the parts it joins are invalid "
+                         f"({type(error).__name__}: {error})") from error
 
 
 def modelArrays(model, prefix=""):
@@ -233,7 +290,7 @@ def writeArchive(path, arrays):
     return writeAtomically(path, lambda file: np.savez(file, **arrays))
 
 
-def readArchive(path):
+def readArchive(path, owner="MLP.load"):
     """Every array of a ``.npz`` file written by ``writeArchive``, as a dict; never unpickles.
 
     Each member's header is read first, and a member whose declared shape
@@ -248,6 +305,11 @@ def readArchive(path):
     """
     path = os.fspath(path)
     size = os.path.getsize(path)   # FileNotFoundError for a missing file, as open() gives
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start != b"PK\x03\x04":   # NumPy would take anything else for a pickle, and advise allow_pickle
+        raise ValueError(f"{owner}: {path} is not a readable deepbasics model file: model files are .npz (zip) "
+                         f"archives, which begin with b'PK\\x03\\x04', but this one begins with {start!r}")
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -261,7 +323,7 @@ def readArchive(path):
                 _checkHeader(archive.zip, member)
             return {name: archive[name] for name in archive.files}
     except Exception as error:   # whatever an unreadable file makes zipfile or NumPy raise
-        raise ValueError(f"MLP.load: {path} is not a readable deepbasics model file "
+        raise ValueError(f"{owner}: {path} is not a readable deepbasics model file "
                          f"({type(error).__name__}: {error})") from error
 
 

@@ -299,8 +299,9 @@ def test_forward_checks_the_input_width():
 def test_backward_checks_the_gradient_shape():
     model = chapterNetwork()
     model.forward(np.zeros((2, 8)))
-    with pytest.raises(ValueError, match=r"lossGradient has shape \(3, 3\), expected the shape of the last "
-                                         r"forward output \(2, 3\)"):
+    # Checked once, by the last layer, which MLP.backward hands it to.
+    with pytest.raises(ValueError, match=r"Dense.backward: the gradient dL/da has shape \(3, 3\), expected the "
+                                         r"shape of the last forward output \(2, 3\)"):
         model.backward(np.zeros((3, 3)))
 
 
