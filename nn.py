@@ -71,12 +71,12 @@ class Model:
         return {}
 
     def checkData(self, dataset):
-        """Fail before any work when ``dataset`` does not fit the model."""
-        checkDataset(f"{type(self).__name__}.train", dataset, {"x": (self.inputDim, "the model")})
+        """Fail before any work when ``dataset`` does not fit the model (its first part takes ``x``)."""
+        checkDataset(f"{type(self).__name__}.train", dataset, {"x": (self.inputDim, f"the {next(iter(self.PARTS))}")})
 
     def checkLoss(self, loss):
         """The loss ``train`` uses: ``loss`` itself, checked (a VAE and a GAN have their own)."""
-        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
+        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as MSE()")
 
     def networks(self, x):
         """``(name, MLP, its inputs)`` for each network, given the inputs ``x``: for the dead-unit remark."""
@@ -353,6 +353,9 @@ class MLP(Model):
     def testFigures(self, dataset, loss):
         test = self.evaluate(dataset.x_test, dataset.y_test, loss)
         return {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
+
+    def checkLoss(self, loss):
+        return checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
 
     def checkData(self, dataset):
         checkDataset("train", dataset, {"x": (self.inputDim, "the network"),

@@ -38,7 +38,7 @@ from layers import Dense
 FORMAT = 2    # version of an MLP's part of the archive
 
 # Each kind of model file by the record only it has at the top: an MLP's architecture, the others' settings.
-KINDS = {"architecture": "MLP", "autoencoder": "Autoencoder", "vae": "VAE", "gan": "GAN"}
+KINDS = {"architecture": ("an", "MLP"), "autoencoder": ("an", "Autoencoder"), "vae": ("a", "VAE"), "gan": ("a", "GAN")}
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, IndexError)
 
 
@@ -46,10 +46,11 @@ def loadModel(cls, path):
     """``cls.load(path)``: read the file, make sure it holds a ``cls``, rebuild it; see ``nn.Model.load``."""
     source, owner = os.fspath(path), f"{cls.__name__}.load"
     arrays = readArchive(source, owner)
-    kinds = [key for key in KINDS if key in arrays]
+    kinds = [KINDS[key] for key in KINDS if key in arrays]
     if kinds and cls.RECORD not in arrays:
-        raise ValueError(f"{owner}: {source} holds a saved {KINDS[kinds[0]]}, not a {cls.__name__}; "
-                         f"read it with {KINDS[kinds[0]]}.load")
+        article, kind = kinds[0]
+        raise ValueError(f"{owner}: {source} is not a deepbasics {cls.__name__} file: it holds {article} {kind}; "
+                         f"read it with {kind}.load")
     return cls.fromArrays(arrays, source=source)
 
 

@@ -406,7 +406,7 @@ def test_load_refuses_what_is_not_an_autoencoder(tmp_path):
     with pytest.raises(ValueError, match="evil.npz"):
         Autoencoder.load(evil)
     classifier = network([4, 2], [Sigmoid()])
-    with pytest.raises(ValueError, match=r"classifier.npz is not a deepbasics autoencoder file"):
+    with pytest.raises(ValueError, match=r"classifier.npz is not a deepbasics Autoencoder file: it holds an MLP; read it with MLP.load"):
         Autoencoder.load(classifier.save(tmp_path / "classifier.npz"))
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(open(smallAutoencoder().save(tmp_path / "whole.npz"), "rb").read()[:300])
@@ -419,7 +419,7 @@ def test_load_names_a_bad_noise_and_mismatched_networks(tmp_path):
     description = json.loads(str(arrays["autoencoder"]))
     description["noise"]["config"]["std"] = -1
     np.savez(tmp_path / "badnoise.npz", **{**arrays, "autoencoder": np.array(json.dumps(description))})
-    with pytest.raises(ValueError, match=r"badnoise.npz has an invalid noise description \(part 'noise'.*std"):
+    with pytest.raises(ValueError, match=r"badnoise.npz: part 'autoencoder' or the parts it joins are invalid .*std"):
         Autoencoder.load(tmp_path / "badnoise.npz")
     np.savez(tmp_path / "extra.npz", **arrays, stowaway=np.zeros(3))
     with pytest.raises(ValueError, match=r"extra.npz has unexpected parts \['stowaway'\]"):

@@ -216,11 +216,11 @@ def test_encode_decode_reconstruct_and_sample_shapes_and_ranges():
     reconstruction = vae.reconstruct(x)
     np.testing.assert_array_equal(reconstruction, vae.decode(mu))
     assert reconstruction.shape == (4, 6) and np.all((reconstruction > 0) & (reconstruction < 1))
-    state = json.dumps(vae.sampler.random.bit_generator.state)
+    state = json.dumps(vae.sampler.rng.bit_generator.state)
     np.testing.assert_array_equal(vae.sample(5, seed=3), vae.sample(5, seed=3))
     assert vae.sample(5, seed=3).shape == (5, 6)
     vae.evaluate(x)
-    assert json.dumps(vae.sampler.random.bit_generator.state) == state, "sampling or evaluating drew training noise"
+    assert json.dumps(vae.sampler.rng.bit_generator.state) == state, "sampling or evaluating drew training noise"
     with pytest.raises(ValueError, match="n must be a positive integer, got 0"):
         vae.sample(0)
 
@@ -361,7 +361,7 @@ def test_load_refuses_files_that_are_not_vaes(tmp_path):
         VAE.load(mismatched)
     arrays["sampler.random"] = np.array("not json")
     np.savez(mismatched, **arrays)
-    with pytest.raises(ValueError, match=r"mismatched.npz \(sampler\).*noise generator state"):
+    with pytest.raises(ValueError, match=r"mismatched.npz \(sampler\).*part 'sampler.random' is missing or not JSON"):
         VAE.load(mismatched)
 
 
