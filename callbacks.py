@@ -28,15 +28,29 @@ training stops after the current epoch, as in Keras.
 The classes below are objects with one method per event. Put one in the dict
 under an event (its method for that event is used) or pass a list of them,
 Keras style (``callbacks=[EarlyStopping()]``), to subscribe to every event.
+Their names are Keras': ``EarlyStopping(monitor, patience, min_delta,
+restore_best_weights, verbose)`` with ``best``, ``best_epoch``,
+``best_weights``, ``wait`` and ``stopped_epoch``;
+``ModelCheckpoint(filepath, monitor, save_best_only)``;
+``TensorBoard(log_dir)``. Before the first step, ``train`` asks each
+:class:`Callback` to ``checkMetrics``, so that a monitor which no epoch will
+log fails at once rather than after the first epoch:
 
 >>> stopper = EarlyStopping(monitor="test_loss", patience=2)
 >>> stopper
-EarlyStopping(monitor='test_loss', patience=2, min_delta=0.0, restore_best_weights=True)
+EarlyStopping(monitor='test_loss', patience=2, min_delta=0.0, restore_best_weights=True, verbose=True)
+>>> stopper.checkMetrics(["train_loss", "train_accuracy"])     # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+ValueError: EarlyStopping: monitor 'test_loss' is not among the metrics that train records, ['train_loss', ...
 """
 
 import math
 import os
 import time
+import warnings
+
+import numpy as np
 
 from checks import checkInstance, checkInteger, checkNumber
 
@@ -45,6 +59,13 @@ EVENTS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 class Callback:
     """Base class: every event does nothing until overridden."""
+
+    def checkMetrics(self, metrics):
+        """Raise ``ValueError`` if this callback needs a figure that is not among ``metrics``.
+
+        ``train`` calls it once, before any work, with the names its epoch
+        logs will hold. The base class needs none.
+        """
 
     def on_train_begin(self, model):
         pass
@@ -59,12 +80,29 @@ class Callback:
         pass
 
 
-def collect(callbacks):
+def collect(callbacks, metrics=None):
     """Turn ``train``'s ``callbacks`` argument into ``{event: [callables]}``.
 
     Accepts the dict form of the chapter, a list of :class:`Callback` objects,
     or ``None``; raises ``ValueError``/``TypeError`` for anything else.
+    When ``metrics`` (the names the epoch logs will hold) is given, every
+    :class:`Callback` object among them, also one put in the dict as a bound
+    method such as ``stopper.on_epoch_end``, checks it (``checkMetrics``).
     """
+    events = _collect(callbacks)
+    if metrics is not None:
+        owners = {}
+        for functions in events.values():
+            for function in functions:
+                owner = getattr(function, "__self__", None)
+                if isinstance(owner, Callback):
+                    owners[id(owner)] = owner
+        for owner in owners.values():
+            owner.checkMetrics(list(metrics))
+    return events
+
+
+def _collect(callbacks):
     events = {event: [] for event in EVENTS}
     if callbacks is None:
         return events
@@ -98,6 +136,63 @@ def _mode(monitor):
     return "max" if monitor.endswith("accuracy") else "min"
 
 
+def _advice(monitor, names):
+    """What to do about a ``monitor`` missing from ``names``: Keras users type ``val_loss``."""
+    if monitor.startswith("val_"):
+        twin = "test_" + monitor[len("val_"):]
+        return (f"deepbasics names Keras' validation figures test_...: use monitor={twin!r}"
+                + ("" if twin in names else " and add it to train(metrics=[...])"))
+    return "add it to train(metrics=[...])"
+
+
+def _checkMonitor(owner, monitor, metrics):
+    """Before training: ``monitor`` must be a figure that the epoch logs will hold."""
+    if monitor not in metrics:
+        raise ValueError(f"{owner}: monitor {monitor!r} is not among the metrics that train records, "
+                         f"{list(metrics)}; {_advice(monitor, metrics)}")
+
+
+def _monitored(owner, monitor, logs):
+    """After an epoch: the monitored value (a loop that never called ``checkMetrics`` learns it here)."""
+    if monitor not in logs:
+        raise ValueError(f"{owner}: monitor {monitor!r} is not in the epoch logs {sorted(logs)}; "
+                         f"{_advice(monitor, logs)}")
+    return logs[monitor]
+
+
+# ------------------------------------------------- old spellings, for now
+_UNSET = object()
+
+
+def _renamed(owner, old, new):
+    """A property that reads and writes the attribute ``new`` under its old name ``old``, with a warning."""
+    def warn():
+        warnings.warn(f"{owner}.{old} is deprecated; use {owner}.{new}, Keras' name", DeprecationWarning,
+                      stacklevel=3)
+
+    def read(self):
+        warn()
+        return getattr(self, new)
+
+    def write(self, value):
+        warn()
+        setattr(self, new, value)
+
+    return property(read, write, doc=f"Deprecated spelling of ``{new}``.")
+
+
+def _renamedArgument(owner, old, new, oldValue, newValue):
+    """``newValue``, or the value given under the old keyword ``old`` (with a warning)."""
+    if oldValue is _UNSET:
+        return newValue
+    if newValue is not None:
+        raise TypeError(f"{owner}: got both {new}={newValue!r} and its old spelling {old}={oldValue!r}; give {new}")
+    warnings.warn(f"{owner}({old}=...) is deprecated; use {owner}({new}=...), Keras' name", DeprecationWarning,
+                  stacklevel=3)
+    return oldValue
+
+
+# --------------------------------------------------------------- classes
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
@@ -113,34 +208,64 @@ class EarlyStopping(Callback):
     restore_best_weights : bool, default True
         When stopping (and at the end of training, when subscribed to
         ``on_train_end``), copy back the weights of the best epoch.
+    verbose : bool, default True
+        Print a line when it stops training and when it puts back the best
+        epoch's weights, as Keras does with ``verbose=1`` (Keras' 0 and 1 are
+        taken too). On by default, unlike Keras: ``train`` prints every
+        epoch by default, and this callback changes the model's weights by
+        default (Keras' ``restore_best_weights`` is False); a learner who
+        is not told wonders why training ended early and which weights the
+        model holds.
+
+    Attributes
+    ----------
+    best : float
+        The best value of ``monitor`` so far (``inf`` for a loss, ``-inf`` for
+        an accuracy before the first epoch).
+    best_epoch : int or None
+        The epoch (from 0) that reached it.
+    best_weights : list of ndarray or None
+        The model's weights at the end of that epoch, kept when
+        ``restore_best_weights``.
+    wait : int
+        Epochs since the last improvement.
+    stopped_epoch : int or None
+        The epoch (from 0) after which it stopped training; None while it has
+        not (Keras says 0).
     """
 
-    def __init__(self, monitor="test_loss", patience=3, min_delta=0.0, restore_best_weights=True):
+    def __init__(self, monitor="test_loss", patience=3, min_delta=0.0, restore_best_weights=True, verbose=True):
         self.monitor = checkInstance("EarlyStopping", "monitor", monitor, str, "a metric name such as 'test_loss'")
         self.patience = checkInteger("EarlyStopping", "patience", patience, low=0)
         self.min_delta = checkNumber("EarlyStopping", "min_delta", min_delta, 0)
         self.restore_best_weights = restore_best_weights
+        self.verbose = checkInstance("EarlyStopping", "verbose", verbose, int, "True or False")   # bool is an int
         self.mode = _mode(monitor)
         self.on_train_begin(None)
 
+    bestEpoch = _renamed("EarlyStopping", "bestEpoch", "best_epoch")
+    bestWeights = _renamed("EarlyStopping", "bestWeights", "best_weights")
+    stoppedEpoch = _renamed("EarlyStopping", "stoppedEpoch", "stopped_epoch")
+
+    def checkMetrics(self, metrics):
+        _checkMonitor("EarlyStopping", self.monitor, metrics)
+
     def on_train_begin(self, model):
         self.best = math.inf if self.mode == "min" else -math.inf
-        self.bestEpoch, self.bestWeights, self.wait, self.stoppedEpoch = None, None, 0, None
+        self.best_epoch, self.best_weights, self.wait, self.stopped_epoch = None, None, 0, None
 
     def on_epoch_end(self, model, epoch, logs):
-        if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping: monitor {self.monitor!r} is not in the epoch logs "
-                             f"{sorted(logs)}; request it in train(metrics=[...])")
-        value = logs[self.monitor]
+        value = _monitored("EarlyStopping", self.monitor, logs)
         if _better(self.mode, value, self.best, self.min_delta):
-            self.best, self.bestEpoch, self.wait = value, epoch, 0
+            self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.bestWeights = model.getWeights()
+                self.best_weights = model.getWeights()
         else:
             self.wait += 1
             if self.wait >= self.patience:
-                self.stoppedEpoch = epoch
+                self.stopped_epoch = epoch
                 model.stop_training = True
+                self._say(self._stopMessage(epoch))
                 self._restore(model)
 
     __call__ = on_epoch_end
@@ -149,67 +274,105 @@ class EarlyStopping(Callback):
         self._restore(model)
 
     def _restore(self, model):
-        if self.restore_best_weights and self.bestWeights is not None:
-            model.setWeights(self.bestWeights)
+        if not self.restore_best_weights or self.best_weights is None:
+            return
+        # Said only when it changes something: after a stop, on_train_end restores the same weights again.
+        changed = any(not np.array_equal(now, best) for now, best in zip(model.getWeights(), self.best_weights))
+        model.setWeights(self.best_weights)
+        if changed:
+            self._say(f"EarlyStopping: restored the weights from the end of epoch {self.best_epoch + 1}, "
+                      f"the best ({self.monitor}: {self.best:.4f})")
+
+    def _stopMessage(self, epoch):
+        epochs = f"{self.wait} epoch{'s' if self.wait != 1 else ''}"
+        if self.best_epoch is None:   # no epoch gave a value to compare with, e.g. NaN every time
+            return f"EarlyStopping: stopped after epoch {epoch + 1}: {self.monitor} has not improved for {epochs}"
+        by = f" by more than min_delta={self.min_delta:g}" if self.min_delta else ""
+        return (f"EarlyStopping: stopped after epoch {epoch + 1}: {self.monitor} has not improved{by} on "
+                f"{self.best:.4f} (epoch {self.best_epoch + 1}) for {epochs}")
+
+    def _say(self, line):
+        if self.verbose:
+            print(line, flush=True)
 
     def __repr__(self):
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})")
+                f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights}, "
+                f"verbose={self.verbose})")
 
 
 class ModelCheckpoint(Callback):
-    """Save the model to ``path`` after every epoch (or only when it improves).
+    """Save the model to ``filepath`` after every epoch (or only when it improves).
 
     Parameters
     ----------
-    path : str or os.PathLike
-        Where ``MLP.save`` writes; may contain ``{epoch}`` (counted from 1).
+    filepath : str or os.PathLike
+        Where ``model.save`` writes; may contain ``{epoch}`` (counted from 1).
+        (The old keyword ``path=`` still works, with a ``DeprecationWarning``.)
     monitor : str, default "test_loss"
         Used with ``save_best_only``.
     save_best_only : bool, default False
         Save only when ``monitor`` improves on the best value so far.
     """
 
-    def __init__(self, path, monitor="test_loss", save_best_only=False):
-        self.path, self.monitor, self.save_best_only = os.fspath(path), monitor, save_best_only
+    def __init__(self, filepath=None, monitor="test_loss", save_best_only=False, *, path=_UNSET):
+        filepath = _renamedArgument("ModelCheckpoint", "path", "filepath", path, filepath)
+        if filepath is None:
+            raise TypeError("ModelCheckpoint: filepath is required, e.g. ModelCheckpoint('best.npz')")
+        self.filepath = os.fspath(filepath)
+        self.monitor = checkInstance("ModelCheckpoint", "monitor", monitor, str, "a metric name such as 'test_loss'")
+        self.save_best_only = save_best_only
         self.best = math.inf if _mode(monitor) == "min" else -math.inf
+
+    path = _renamed("ModelCheckpoint", "path", "filepath")
+
+    def checkMetrics(self, metrics):
+        if self.save_best_only:   # otherwise it saves every epoch and never looks at the monitor
+            _checkMonitor("ModelCheckpoint", self.monitor, metrics)
 
     def on_epoch_end(self, model, epoch, logs):
         if self.save_best_only:
-            if self.monitor not in logs:
-                raise ValueError(f"ModelCheckpoint: monitor {self.monitor!r} is not in the epoch logs "
-                                 f"{sorted(logs)}; request it in train(metrics=[...])")
-            if not _better(_mode(self.monitor), logs[self.monitor], self.best, 0.0):
+            value = _monitored("ModelCheckpoint", self.monitor, logs)
+            if not _better(_mode(self.monitor), value, self.best, 0.0):
                 return
-            self.best = logs[self.monitor]
-        model.save(self.path.format(epoch=epoch + 1))
+            self.best = value
+        model.save(self.filepath.format(epoch=epoch + 1))
 
     __call__ = on_epoch_end
 
     def __repr__(self):
-        return (f"ModelCheckpoint(path={self.path!r}, monitor={self.monitor!r}, "
+        return (f"ModelCheckpoint(filepath={self.filepath!r}, monitor={self.monitor!r}, "
                 f"save_best_only={self.save_best_only})")
 
 
 class TensorBoard(Callback):
-    """Write every epoch's metrics as TensorBoard scalars under ``runs/<timestamp>/``.
+    """Write every epoch's metrics as TensorBoard scalars under ``log_dir``.
 
     Uses the optional dependency tensorboardX
     (``pip install "deepbasics[tensorboard]"``); view with
     ``tensorboard --logdir runs``.
+
+    Parameters
+    ----------
+    log_dir : str or os.PathLike, optional
+        Default: ``runs/<timestamp>/``. (The old keyword ``logDir=`` still
+        works, with a ``DeprecationWarning``.)
     """
 
-    def __init__(self, logDir=None):
+    def __init__(self, log_dir=None, *, logDir=_UNSET):
+        log_dir = _renamedArgument("TensorBoard", "logDir", "log_dir", logDir, log_dir)
         try:
             from tensorboardX import SummaryWriter
         except ImportError as error:
             raise ImportError('tensorboard=True needs the optional dependency tensorboardX: '
                               'pip install "deepbasics[tensorboard]"') from error
-        self.logDir = logDir or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
-        self._writer = SummaryWriter(self.logDir)
+        self.log_dir = os.fspath(log_dir) if log_dir else os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
+        self._writer = SummaryWriter(self.log_dir)
+
+    logDir = _renamed("TensorBoard", "logDir", "log_dir")
 
     def __repr__(self):
-        return f"TensorBoard(logDir={self.logDir!r})"
+        return f"TensorBoard(log_dir={self.log_dir!r})"
 
     def on_epoch_end(self, model, epoch, logs):
         for name, value in logs.items():
@@ -218,4 +381,3 @@ class TensorBoard(Callback):
 
     def on_train_end(self, model, history):
         self._writer.close()
-

@@ -19,22 +19,16 @@ The toy sets ``"xor"``, ``"spiral"``, ``"moons"``, ``"circles"`` (generated,
 ((300, 2), (300, 3), (60, 2))
 """
 
-import gzip
-import hashlib
-import http.client
 import mmap
 import os
-import struct
-import sys
-import tempfile
-import urllib.error
-import urllib.request
-import zlib
 
 import numpy as np
 
 import toydata
 from checks import checkFloatType, checkInteger, checkNumber
+from download import downloadMissing
+from idx import readIdx
+from images import readImage  # noqa: F401  (documented here: `from dataset import readImage`)
 
 ENVIRONMENT_VARIABLE = "DEEPBASICS_DATA_DIR"
 FILES = {
@@ -70,222 +64,33 @@ CLASSES = 10
 # Default (train_size, test_size) of the toy sets; Iris has 150 rows in all.
 TOY_SIZES = {**{name: (1000, 200) for name in toydata.GENERATORS}, "iris": (120, 30)}
 NAMES = list(SHA256) + list(TOY_SIZES)
-TIMEOUT = 30  # seconds a mirror may stay silent before the next one is tried
 
 
-# ---------------------------------------------------------------- IDX files
-def readIdx(path):
-    """Read an IDX file of unsigned bytes (``.gz`` or not) into a uint8 array.
-
-    Raises ``ValueError`` naming the file when it is not gzip when it says
-    so, has a wrong magic number, or holds more or fewer bytes than its
-    header announces.
-    """
-    path = os.fspath(path)
-    try:
-        with (gzip.open if path.endswith(".gz") else open)(path, "rb") as file:
-            data = file.read()
-    except (OSError, EOFError, zlib.error) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
-        raise ValueError(f"{path}: not a readable IDX file ({error})") from error
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or not 1 <= data[3] <= 3:
-        raise ValueError(f"{path}: not an IDX file of unsigned bytes (magic number {data[:4].hex() or 'missing'}, "
-                         f"expected 00000801, 00000802 or 00000803)")
-    dimensions = data[3]
-    header = 4 + 4 * dimensions
-    if len(data) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(data)} bytes, expected at least {header})")
-    shape = struct.unpack(f">{dimensions}I", data[4:header])
-    expected = header + int(np.prod(shape))
-    if len(data) != expected:
-        raise ValueError(f"{path}: IDX header announces shape {shape}, i.e. {expected} bytes, but the file "
-                         f"holds {len(data)} bytes ({'truncated' if len(data) < expected else 'trailing data'})")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _contentSha256(path):
-    """SHA-256 of a file's content, decompressed first when it is gzip."""
-    with open(path, "rb") as file:
-        isGzip = file.read(2) == b"\x1f\x8b"
-    digest = hashlib.sha256()
-    with (gzip.open if isGzip else open)(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest(), isGzip
-
-
-# ---------------------------------------------------------------- downloads
-def _progressBar(name, done, total):
-    if total:
-        filled = 30 * done // total
-        sys.stderr.write(f"\r{name}: [{'=' * filled}{'.' * (30 - filled)}] {done / 2**20:.1f}/{total / 2**20:.1f} MiB")
-    else:
-        sys.stderr.write(f"\r{name}: {done / 2**20:.1f} MiB")
-    sys.stderr.flush()
-
-
-def downloadFile(url, folder, fileName, sha256, timeout=None):
-    """Fetch ``url`` into ``folder`` as ``fileName`` (``.gz`` added if it is gzip).
-
-    The bytes go to a hidden temporary file beside the target; it is renamed
-    only once complete and verified, and removed on any failure (including
-    Ctrl-C), so no half-written file is ever left behind. Returns the path.
-    """
-    request = urllib.request.Request(url, headers={"User-Agent": "deepbasics"})
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{fileName}.", suffix=".part")
-    showProgress = sys.stderr.isatty()
-    try:
-        with os.fdopen(handle, "wb") as out, \
-                urllib.request.urlopen(request, timeout=timeout or TIMEOUT) as response:
-            total = int(response.headers.get("Content-Length") or 0)
-            received = 0
-            while chunk := response.read(1 << 16):
-                out.write(chunk)
-                received += len(chunk)
-                if showProgress:
-                    _progressBar(fileName, received, total)
-            if showProgress:
-                sys.stderr.write("\n")
-            if total and received != total:
-                raise http.client.IncompleteRead(b"", total - received)
-        digest, isGzip = _contentSha256(temporary)
-        if digest != sha256:
-            raise ValueError(f"SHA-256 of the content is {digest}, expected {sha256}")
-        target = os.path.join(folder, fileName + (".gz" if isGzip else ""))
-        os.replace(temporary, target)
-        return target
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _findFile(folder, fileName):
-    for candidate in (fileName, fileName + ".gz"):
-        path = os.path.join(folder, candidate)
-        if os.path.isfile(path):
-            return path
-    return None
-
-
-def _downloadMissing(name, folder, missing, mirror):
-    """Try the mirrors in turn for each missing file; return what went wrong."""
-    mirrors = MIRRORS[name] if mirror is None else ([mirror] if isinstance(mirror, str) else list(mirror))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        return [f"cannot create {folder}: {error}"]
-    failures = []
-    for fileName in missing:
-        for base in mirrors:
-            url = base.rstrip("/") + "/" + fileName + ".gz"
-            try:
-                downloadFile(url, folder, fileName, SHA256[name][fileName])
-                break
-            except (OSError, ValueError, http.client.HTTPException) as error:
-                failures.append(f"{url}: {error}")
-    return failures
+# ------------------------------------------------------------ the named sets
+def _findFiles(folder):
+    """``{part: path or None}`` of the four IDX files in ``folder`` (``.gz`` or not), and those missing."""
+    candidates = {part: [os.path.join(folder, name + ending) for ending in ("", ".gz")] for part, name in FILES.items()}
+    paths = {part: next(filter(os.path.isfile, both), None) for part, both in candidates.items()}
+    return paths, [FILES[part] for part, path in paths.items() if path is None]
 
 
 def fetch(name, dataDir=None, download=True, mirror=None):
     """Return ``{part: path}`` for the four IDX files of ``name``, downloading missing ones."""
     dataDir = dataDir or os.environ.get(ENVIRONMENT_VARIABLE) or os.path.join("~", ".cache", "deepbasics")
     folder = os.path.join(os.path.expanduser(os.fspath(dataDir)), name)
-    paths = {part: _findFile(folder, fileName) for part, fileName in FILES.items()}
-    missing = [FILES[part] for part, path in paths.items() if path is None]
+    paths, missing = _findFiles(folder)
+    failures = []
+    if missing and download:
+        mirrors = MIRRORS[name] if mirror is None else ([mirror] if isinstance(mirror, str) else list(mirror))
+        failures = downloadMissing(mirrors, folder, {fileName: SHA256[name][fileName] for fileName in missing})
+        paths, missing = _findFiles(folder)
     if not missing:
         return paths
-    failures = []
-    if download:
-        failures = _downloadMissing(name, folder, missing, mirror)
-        paths = {part: _findFile(folder, fileName) for part, fileName in FILES.items()}
-        missing = [FILES[part] for part, path in paths.items() if path is None]
-        if not missing:
-            return paths
     reason = ("downloading failed:\n  " + "\n  ".join(failures)) if failures else "download=False"
     raise FileNotFoundError(
         f"{name}: missing {', '.join(missing)} (.gz or uncompressed) in {folder}; {reason}\n"
         f"Put the official IDX files there, or point the environment variable {ENVIRONMENT_VARIABLE} "
         f"(or data_dir=...) at a folder that holds {name}/.")
-
-
-# ------------------------------------------------------- your own digits
-def readImage(path, invert=None):
-    """Turn a photo or drawing of one digit into an MNIST-style vector, the way MNIST was made.
-
-    LeCun, Cortes and Burges scaled each NIST digit into a 20x20 box keeping
-    its aspect ratio (anti-aliasing gives grey levels), then placed it in a
-    28x28 field with its centre of mass at the centre. Here, in order:
-
-    1. grayscale (a transparent background counts as white; a phone photo is
-       turned upright from its EXIF orientation);
-    2. inverted when the ink is darker than the paper, which is judged from
-       the border, so white-on-black digits are kept as they are;
-    3. the paper's level (median of the border) becomes 0 and the darkest ink
-       1, with the faintest 15% of that range dropped as paper noise;
-    4. cropped to the ink and scaled so that its longer side is 20 pixels;
-    5. put into 28x28 with its centre of mass at pixel (14, 14), as in MNIST.
-
-    Parameters
-    ----------
-    path : str, path-like or file object
-        Any image Pillow reads (PNG, JPEG, ...).
-    invert : bool or None, default None
-        Force (True) or forbid (False) step 2; None decides from the border.
-
-    Returns
-    -------
-    ndarray (784,) of float32 in [0, 1]
-        Ready for ``model.predict``; ``.reshape(28, 28)`` to look at it.
-
-    Raises
-    ------
-    ImportError
-        Without Pillow (``pip install "deepbasics[image]"``).
-    ValueError
-        When the file is not an image, or shows no ink.
-    """
-    try:
-        from PIL import Image, ImageOps, UnidentifiedImageError
-    except ImportError as error:
-        raise ImportError('readImage needs Pillow; install it with: pip install "deepbasics[image]"') from error
-    name = getattr(path, "name", path)
-    try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image).convert("RGBA")
-    except (UnidentifiedImageError, OSError) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
-        raise ValueError(f"readImage: {name} is not an image Pillow can read ({error})") from error
-    paper = Image.new("RGBA", image.size, "white")
-    gray = np.asarray(Image.alpha_composite(paper, image).convert("L"), dtype=np.float32) / 255
-
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if invert if invert is not None else np.median(border) > 0.5:
-        gray, border = 1 - gray, 1 - border
-    background, darkest = float(np.median(border)), float(gray.max())
-    if darkest - background < 0.1:
-        raise ValueError(f"readImage: {name} shows no ink (contrast {darkest - background:.3f} between the "
-                         f"paper and the darkest stroke); is it a blank page, or should invert be changed?")
-    low = background + 0.15 * (darkest - background)
-    ink = np.clip((gray - low) / (darkest - low), 0, 1)
-
-    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    ink = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-    scale = 20 / max(ink.shape)
-    height, width = max(1, round(ink.shape[0] * scale)), max(1, round(ink.shape[1] * scale))
-    # Pillow's resampling averages over the pixels each new one covers: the anti-aliasing of MNIST.
-    digit = np.asarray(Image.fromarray(ink).resize((width, height), Image.Resampling.LANCZOS))
-    digit = np.clip(digit, 0, 1)   # Lanczos overshoots a little at sharp edges
-    digit /= digit.max()
-
-    rowCentre = np.sum(digit.sum(axis=1) * np.arange(height)) / digit.sum()
-    columnCentre = np.sum(digit.sum(axis=0) * np.arange(width)) / digit.sum()
-    top = min(max(round(14 - rowCentre), 0), 28 - height)   # whole pixels, as MNIST: no extra blur
-    left = min(max(round(14 - columnCentre), 0), 28 - width)
-    field = np.zeros((28, 28), dtype=np.float32)
-    field[top:top + height, left:left + width] = digit
-    return field.reshape(784)
 
 
 # ------------------------------------------------------------------ Dataset

@@ -27,6 +27,7 @@ import numpy as np
 
 from activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from checks import checkNumber
+from tables import formatTable
 
 # A Sigmoid or Tanh output this close to its bounds has a slope under 1% of
 # (Sigmoid) or 2% of (Tanh) the slope at 0.
@@ -115,14 +116,9 @@ class Diagnosis:
                  "-" if d.deadUnits is None else f"{d.deadUnits} ({share(d.deadShare)})",
                  share(d.saturatedShare), norm(d.weightNorm), norm(d.gradientNormW), norm(d.gradientNormB))
                 for d in self.layers]
-        widths = [max(len(row[column]) for row in [header] + rows) for column in range(len(header))]
-        line = "-" * (sum(widths) + 2 * (len(widths) - 1))
-        lines = [f"Diagnosis on {self.samples} samples (dead: a ReLU unit that never fires; saturated: a "
-                 f"Sigmoid/Tanh unit stuck at a bound on every sample; |dW|, |db|: last backward)", line,
-                 "  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(), line]
-        lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        lines.append(line)
-        return "\n".join(lines)
+        return formatTable(header, rows, title=f"Diagnosis on {self.samples} samples (dead: a ReLU unit that "
+                           f"never fires; saturated: a Sigmoid/Tanh unit stuck at a bound on every sample; "
+                           f"|dW|, |db|: last backward)")
 
 
 def diagnose(model, x):
@@ -142,16 +138,33 @@ def diagnose(model, x):
         Per layer: mean and spread of the outputs, dead ReLU units, saturated
         Sigmoid/Tanh units, ``||W||``, and ``||dW||``, ``||db||`` of the last
         ``backward`` (call it after a training step to see the gradients).
+
+    Raises
+    ------
+    ValueError
+        When ``x`` is not ``(n, inputDim)``, or holds NaN or infinite values.
     """
+    return _diagnose("diagnose", model, x)
+
+
+def _diagnose(owner, model, x):
+    """``diagnose``, with the name of the function the user called for the error messages."""
     layers = getattr(model, "layers", None)
     if not isinstance(layers, list) or not layers:
-        raise TypeError(f"diagnose: expected a model with layers, such as an MLP, got {type(model).__name__}")
+        raise TypeError(f"{owner}: expected a model with layers, such as an MLP, got {type(model).__name__}")
     dtype = layers[0].W.dtype
     a = np.asarray(x, dtype=dtype)
     if a.ndim == 1:
         a = a[np.newaxis]
     if a.ndim != 2 or a.shape[1] != layers[0].inputDim or len(a) == 0:
-        raise ValueError(f"diagnose: x must have shape (n, {layers[0].inputDim}) with n >= 1, got {np.shape(x)}")
+        raise ValueError(f"{owner}: x must have shape (n, {layers[0].inputDim}) with n >= 1, got {np.shape(x)}")
+    # A NaN input makes every unit's output NaN, and NaN > 0 is False: each ReLU unit
+    # would look dead, and the remedy offered (a lower learning rate) would be wrong.
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise ValueError(f"{owner}: x contains NaN or infinite values ({int(bad.sum())} of {a.size} entries, "
+                         f"the first in row {int(np.argmax(bad.any(axis=1)))}); they come from the data, not "
+                         f"the network: replace or drop them before training")
     report = []
     for index, layer in enumerate(layers):
         a = layer.predict(a)
@@ -179,7 +192,7 @@ def deadUnitWarning(model, x, threshold=0.5):
     """
     threshold = checkNumber("deadUnitWarning", "threshold", threshold, 0, 1)
     parts = [f"layer {d.index} (ReLU): {d.deadUnits} of {d.units} units ({100 * d.deadShare:.0f}%)"
-             for d in diagnose(model, x) if d.deadShare is not None and d.deadShare > threshold]
+             for d in _diagnose("deadUnitWarning", model, x) if d.deadShare is not None and d.deadShare > threshold]
     if not parts:
         return None
     return "; ".join(parts) + " never fire on these inputs; try a lower learning rate"

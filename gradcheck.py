@@ -38,6 +38,7 @@ import numpy as np
 from activations import Activation, LeakyReLU, ReLU
 from checks import checkFloatType, checkInteger, checkNumber
 from loss import Loss, MSE
+from tables import formatTable
 
 TOLERANCE = 1e-6   # largest relative error that passes, in float64
 STEP = 1e-5        # h of the finite differences
@@ -185,16 +186,10 @@ class GradcheckReport:
         header = ("what", "shape", "entries checked", "relative error", "worst entry", "result")
         rows = [(check.name, str(check.shape), str(check.entries), f"{check.error:.2e}", str(check.worst),
                  "pass" if check.passed else "FAIL") for check in self.checks]
-        widths = [max(len(row[column]) for row in [header] + rows) for column in range(len(header))]
-        line = "-" * (sum(widths) + 2 * (len(widths) - 1))
         verdict = "passed" if self.passed else f"FAILED ({len(self.failures)} of {len(self.checks)})"
-        text = [f"gradcheck of {_describe(self.target)} in {self.dtype} (tolerance {self.tolerance:g}): {verdict}", line,
-                "  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip(), line]
-        text += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        text.append(line)
-        if not self.passed:
-            text.append(self.message())
-        return "\n".join(text)
+        return formatTable(header, rows, footer=[] if self.passed else [self.message()],
+                           title=f"gradcheck of {_describe(self.target)} in {self.dtype} "
+                                 f"(tolerance {self.tolerance:g}): {verdict}")
 
     def __repr__(self):
         return self.__str__()
@@ -374,7 +369,8 @@ class _Checker:
         dx = layer.backward(upstream.copy())
         dW, db = layer.dW.copy(), layer.db.copy()
         function = lambda: np.sum(upstream * layer.forward(x))  # noqa: E731 (reads like the formula)
-        culprit = f"Dense.backward (dW = delta^T x, db = sum of delta, dx = delta W) and {layer.activation!r}.backward"
+        culprit = (f"{_backwardOf(layer)} (dW = delta^T x, db = sum of delta, dx = delta W) and "
+                   f"{layer.activation!r}.backward")
         checks = [self.compare("W", function, layer.W, dW, culprit),
                   self.compare("b", function, layer.b, db, culprit),
                   self.compare("x (input)", function, x, dx, culprit)]
@@ -391,7 +387,9 @@ class _Checker:
         dx = network.backward(loss.gradient(yPred, y), inputGradient=True)
         analytic = [(layer.dW.copy(), layer.db.copy()) for layer in network.layers]
         function = lambda: loss(network.forward(x), y)  # noqa: E731
-        culprit = "MLP.backward and the backward of every layer below the output (or a check below that fails)"
+        layerCode = list(dict.fromkeys(_backwardOf(layer) for layer in network.layers))   # each once, in order
+        culprit = (f"{_definedIn(network, 'backward').__name__}.backward and the backward of every layer below "
+                   f"the output ({', '.join(layerCode)}), or a check below that fails")
         checks = []
         for index, (layer, (dW, db)) in enumerate(zip(network.layers, analytic)):
             checks.append(self.compare(f"layer {index} W", function, layer.W, dW, culprit))
@@ -417,6 +415,24 @@ def _describe(target):
     if hasattr(target, "inputDim") and hasattr(target, "activation"):
         return f"{type(target).__name__}({target.inputDim} -> {target.outputDim}, {target.activation!r})"
     return repr(target)
+
+
+def _definedIn(target, method):
+    """The class whose code ``target.method`` runs: a user's subclass, or the library's."""
+    return next(kind for kind in type(target).__mro__ if method in vars(kind))
+
+
+def _backwardOf(layer):
+    """Whose code computed a layer's gradients: its ``backward``, and its ``forward`` when written after it.
+
+    For ``class Mine(Dense)`` that overrides ``backward``, ``"Mine.backward"``;
+    one that overrides only ``forward``, ``"Mine.forward and Dense.backward"``
+    (a backward written for another forward).
+    """
+    forward, backward = _definedIn(layer, "forward"), _definedIn(layer, "backward")
+    if issubclass(forward, backward) and forward is not backward:
+        return f"{forward.__name__}.forward and {backward.__name__}.backward"
+    return f"{backward.__name__}.backward"
 
 
 def _awayFromKinks(z):

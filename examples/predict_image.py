@@ -14,10 +14,8 @@ enlarged, so you can see what the network sees. Needs Pillow
 """
 
 import argparse
-import os
 import pathlib
 import sys
-import tempfile
 
 import numpy as np
 
@@ -25,10 +23,11 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from dataset import readImage  # noqa: E402
+from files import writeAtomically  # noqa: E402
 from nn import MLP  # noqa: E402
 
 
-def parseArguments(argv=None):
+def argumentParser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", metavar="PATH", help="photo or drawing of one digit (PNG, JPEG, ...)")
     parser.add_argument("--model", default="mnist.npz",
@@ -37,6 +36,11 @@ def parseArguments(argv=None):
     parser.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
                         help="dark ink on light paper is inverted; auto decides from the border (default auto)")
     parser.add_argument("--show", metavar="PNG", help="write the 28x28 digit the network sees, enlarged 10 times")
+    return parser
+
+
+def parseArguments(argv=None, parser=None):
+    parser = parser or argumentParser()
     arguments = parser.parse_args(argv)
     if not 1 <= arguments.top <= 10:
         parser.error(f"--top must be between 1 and 10, got {arguments.top}")
@@ -55,28 +59,30 @@ def writeEnlarged(digit, path, factor=10):
 
     pixels = (np.asarray(digit).reshape(28, 28) * 255).round().astype(np.uint8)
     image = Image.fromarray(pixels).resize((28 * factor, 28 * factor), Image.Resampling.NEAREST)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".deepbasics-", suffix=".png.part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            image.save(file, format="PNG")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)   # mkstemp's 0600 -> what a plain open() gives
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    writeAtomically(path, lambda file: image.save(file, format="PNG"))
 
 
 def main(argv=None):
-    arguments = parseArguments(argv)
-    model = MLP.load(arguments.model)
+    parser = argumentParser()
+    arguments = parseArguments(argv, parser)
+    # A file that is not there, not a model or shows no ink is the user's input: say so, as for a bad option.
+    try:
+        model = MLP.load(arguments.model)
+    except (OSError, ValueError) as error:
+        parser.error(f"--model {arguments.model}: {error}")
     if model.inputDim != 784:
-        sys.exit(f"{arguments.model}: the model takes {model.inputDim} inputs; an MNIST model takes 784 (28x28)")
-    digit = readImage(arguments.image, invert={"auto": None, "yes": True, "no": False}[arguments.invert])
+        parser.error(f"--model {arguments.model}: the model takes {model.inputDim} inputs; "
+                     f"an MNIST model takes 784 (28x28)")
+    try:
+        digit = readImage(arguments.image, invert={"auto": None, "yes": True, "no": False}[arguments.invert])
+    except (OSError, ValueError) as error:
+        hint = "" if arguments.invert == "auto" else f" (it was read with --invert {arguments.invert})"
+        parser.error(f"{error}{hint}")
     if arguments.show:
-        writeEnlarged(digit, arguments.show)
+        try:
+            writeEnlarged(digit, arguments.show)
+        except OSError as error:
+            parser.error(f"--show {arguments.show}: {error}")
         print(f"wrote {arguments.show}")
     outputs = np.asarray(model.predict(digit), dtype=np.float64)
     probabilities = outputs / outputs.sum()   # a Softmax output already sums to 1

@@ -1,26 +1,12 @@
-import gzip
-import http.server
 import os
 import shutil
-import struct
-import threading
 import tracemalloc
 
 import numpy as np
 import pytest
 
-import dataset
-from dataset import FILES, Dataset, readIdx
-
-
-# ------------------------------------------------------------------ IDX files
-def writeIdx(path, array, compress=None):
-    array = np.asarray(array, dtype=np.uint8)
-    data = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
-    compress = str(path).endswith(".gz") if compress is None else compress
-    with (gzip.open if compress else open)(path, "wb") as file:
-        file.write(data)
-    return path
+from dataset import FILES, Dataset
+from test_idx import writeIdx
 
 
 def fakeSet(folder, train=20, test=8, seed=0):
@@ -31,36 +17,6 @@ def fakeSet(folder, train=20, test=8, seed=0):
         writeIdx(folder / f"{FILES[split + '_images']}.gz", rng.integers(0, 256, (n, 28, 28)))
         writeIdx(folder / FILES[split + "_labels"], rng.integers(0, 10, n))  # uncompressed works too
     return folder
-
-
-def test_read_idx_round_trip(tmp_path):
-    images = np.arange(2 * 3 * 4).reshape(2, 3, 4)
-    np.testing.assert_array_equal(readIdx(writeIdx(tmp_path / "a.gz", images)), images)
-    np.testing.assert_array_equal(readIdx(writeIdx(tmp_path / "b", [7, 8, 9])), [7, 8, 9])
-
-
-@pytest.mark.parametrize("content, message", [
-    (b"\x00\x00\x0d\x01\x00\x00\x00\x01\x05", "not an IDX file of unsigned bytes"),
-    (b"PK\x03\x04", "not an IDX file of unsigned bytes"),
-    (b"", "magic number missing"),
-    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated IDX header"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", r"announces shape \(5,\), i.e. 13 bytes, but the file holds 10 bytes \(truncated\)"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "trailing data"),
-])
-def test_malformed_idx_files_are_refused_by_name(tmp_path, content, message):
-    path = tmp_path / "broken-idx1-ubyte"
-    path.write_bytes(content)
-    with pytest.raises(ValueError, match=message) as error:
-        readIdx(path)
-    assert str(path) in str(error.value)
-
-
-def test_a_truncated_gzip_file_is_refused_by_name(tmp_path):
-    path = writeIdx(tmp_path / "x-idx1-ubyte.gz", np.arange(1000) % 256)
-    path.write_bytes(path.read_bytes()[:-30])
-    with pytest.raises(ValueError, match="not a readable IDX file") as error:
-        readIdx(path)
-    assert str(path) in str(error.value)
 
 
 def test_small_set_in_the_official_layout(tmp_path):
@@ -203,108 +159,6 @@ def test_own_arrays_are_checked():
 def test_one_dimensional_targets_become_a_column():
     data = Dataset(x_train=np.zeros((4, 3)), y_train=np.arange(4), batch_size=2, dtype=np.float64)
     assert data.y_train.shape == (4, 1) and data.y_train.dtype == np.float64
-
-
-# ------------------------------------------------------------- downloads
-class _Handler(http.server.BaseHTTPRequestHandler):
-    routes = {}  # path -> (bytes, mode), mode in {"good", "cut"}
-
-    def do_GET(self):
-        if self.path not in self.routes:
-            self.send_error(404)
-            return
-        content, mode = self.routes[self.path]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content if mode == "good" else content[: len(content) // 2])
-        self.wfile.flush()
-        if mode == "cut":
-            self.close_connection = True
-
-    def log_message(self, *arguments):
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    """A local HTTP server with a good copy of MNIST, and corrupt, interrupting and
-    uncompressed copies of its smallest training file."""
-    from conftest import dataDir
-
-    folder = dataDir()
-    if folder is None or not (folder / "mnist").is_dir():
-        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
-    routes = {}
-    for fileName in FILES.values():
-        routes[f"/good/{fileName}.gz"] = ((folder / "mnist" / f"{fileName}.gz").read_bytes(), "good")
-    content = routes["/good/train-labels-idx1-ubyte.gz"][0]
-    raw = gzip.decompress(content)
-    routes["/corrupt/train-labels-idx1-ubyte.gz"] = (gzip.compress(raw[:-1] + bytes([raw[-1] ^ 1])), "good")
-    routes["/cut/train-labels-idx1-ubyte.gz"] = (content, "cut")
-    routes["/plain/train-labels-idx1-ubyte.gz"] = (raw, "good")
-    _Handler.routes = routes
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def withAllBut(tmp_path, mnistDir, missing="train-labels-idx1-ubyte"):
-    """A data folder holding every MNIST file but one, so a download test moves little data."""
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    for fileName in FILES.values():
-        if fileName != missing:
-            shutil.copy(mnistDir / "mnist" / f"{fileName}.gz", folder)
-    return folder
-
-
-def test_download_of_all_four_files(tmp_path, server, monkeypatch):
-    monkeypatch.setattr(dataset, "TIMEOUT", 10)
-    data = Dataset(name="mnist", data_dir=tmp_path, mirror=server + "/good/", train_size=100, test_size=10)
-    assert sorted(os.listdir(tmp_path / "mnist")) == sorted(f"{name}.gz" for name in FILES.values())
-    np.testing.assert_array_equal(data.y_train[:10].argmax(axis=1), [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
-
-
-def test_a_corrupt_mirror_is_skipped_for_the_next(tmp_path, mnistDir, server):
-    folder = withAllBut(tmp_path, mnistDir)
-    Dataset(data_dir=tmp_path, mirror=[server + "/corrupt/", server + "/good/"], train_size=100, test_size=10)
-    assert sorted(os.listdir(folder)) == sorted(f"{name}.gz" for name in FILES.values())
-
-
-@pytest.mark.parametrize("mirror, reason", [("corrupt", "SHA-256 of the content is"),
-                                            ("cut", "IncompleteRead"),
-                                            ("missing", "404")])
-def test_a_failed_download_leaves_nothing_behind(tmp_path, mnistDir, server, mirror, reason):
-    folder = withAllBut(tmp_path, mnistDir)
-    before = sorted(os.listdir(folder))
-    with pytest.raises(FileNotFoundError) as error:
-        Dataset(data_dir=tmp_path, mirror=f"{server}/{mirror}/")
-    assert reason in str(error.value)
-    assert "train-labels-idx1-ubyte" in str(error.value) and "DEEPBASICS_DATA_DIR" in str(error.value)
-    assert sorted(os.listdir(folder)) == before
-
-
-def test_an_uncompressed_download_is_kept_uncompressed(tmp_path, mnistDir, server):
-    folder = withAllBut(tmp_path, mnistDir)
-    Dataset(data_dir=tmp_path, mirror=server + "/plain/", train_size=100, test_size=10)
-    assert (folder / "train-labels-idx1-ubyte").is_file()
-
-
-def test_ctrl_c_during_a_download_leaves_nothing_behind(tmp_path, mnistDir, server, monkeypatch):
-    folder = withAllBut(tmp_path, mnistDir)
-    before = sorted(os.listdir(folder))
-
-    def interrupt(*arguments):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(dataset, "_contentSha256", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        Dataset(data_dir=tmp_path, mirror=server + "/good/")
-    assert sorted(os.listdir(folder)) == before
 
 
 # -------------------------------------------------------------- toy sets
@@ -489,171 +343,11 @@ def test_playground_draws_the_boundary_after_epochs_1_2_4_8_by_default(tmp_path)
         f"spiral-epoch-{epoch:03d}.png" for epoch in (0, 1, 2, 4, 8, 10)]
 
 
-# ---------------------------------------------------------- your own digits
-@pytest.fixture(scope="module")
-def smallMnist():
-    """5,000 training and 200 test digits, read once for the tests below."""
-    from conftest import dataDir
-    folder = dataDir()
-    if folder is None or not (folder / "mnist").is_dir():
-        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
-    return Dataset(name="mnist", train_size=5000, test_size=200, data_dir=folder, seed=0)
-
-
-def centreOfMass(image):
-    image = image.reshape(28, 28)
-    return (np.sum(image.sum(axis=1) * np.arange(28)) / image.sum(),
-            np.sum(image.sum(axis=0) * np.arange(28)) / image.sum())
-
-
-def drawAsPhoto(digit, path, ink=(20, 30, 90), paper=(250, 235, 190), size=230, at=(240, 40)):
-    """An MNIST digit drawn 8 times larger, off-centre, dark ink on coloured paper, as a JPEG or PNG."""
-    from PIL import Image
-    pixels = Image.fromarray((digit.reshape(28, 28) * 255).astype(np.uint8)).resize((size, size),
-                                                                                   Image.Resampling.BICUBIC)
-    canvas = Image.new("RGB", (520, 400), paper)
-    canvas.paste(Image.new("RGB", (size, size), ink), at, pixels)   # the digit's grey levels mix ink into paper
-    canvas.save(path)
-    return path
-
-
-def test_read_image_of_an_mnist_digit_gives_it_back(tmp_path, smallMnist):
-    Image = pytest.importorskip("PIL.Image")
-    digits = smallMnist.x_test[:5]
-    for index, digit in enumerate(digits):
-        path = tmp_path / f"{index}.png"
-        Image.fromarray((digit.reshape(28, 28) * 255).astype(np.uint8)).save(path)   # white on black, as MNIST
-        seen = dataset.readImage(path)
-        assert seen.shape == (784,) and seen.dtype == np.float32
-        assert seen.min() == 0 and seen.max() == 1
-        assert np.corrcoef(seen, digit)[0, 1] > 0.8
-
-
-def test_read_image_undoes_size_position_polarity_and_colour(tmp_path, smallMnist):
-    pytest.importorskip("PIL")
-    digits = smallMnist.x_test[:8]
-    for index, digit in enumerate(digits):
-        seen = dataset.readImage(drawAsPhoto(digit, tmp_path / f"{index}.jpg"))
-        assert np.corrcoef(seen, digit)[0, 1] > 0.7
-        # MNIST's recipe: a 20-pixel box, the centre of mass at (14, 14) to the nearest pixel.
-        rows, columns = np.flatnonzero(seen.reshape(28, 28).any(axis=1)), np.flatnonzero(seen.reshape(28, 28).any(axis=0))
-        assert max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1 == 20
-        assert np.allclose(centreOfMass(seen), 14, atol=0.5 + 1e-9)
-
-
-def test_a_tall_stroke_keeps_its_aspect_ratio(tmp_path):
-    Image = pytest.importorskip("PIL.Image")
-    page = np.full((300, 200), 255, dtype=np.uint8)
-    page[50:250, 90:110] = 0                                   # a black bar, 200 tall and 20 wide: a "1"
-    Image.fromarray(page).save(tmp_path / "one.png")
-    seen = dataset.readImage(tmp_path / "one.png").reshape(28, 28)
-    rows, columns = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
-    assert len(rows) == 20 and len(columns) == 2
-    assert np.allclose(centreOfMass(seen), 14, atol=0.5)
-
-
-def test_ink_in_the_alpha_channel_of_a_transparent_drawing_is_read(tmp_path):
-    Image = pytest.importorskip("PIL.Image")
-    drawing = np.zeros((100, 100, 4), dtype=np.uint8)           # fully transparent ...
-    drawing[20:80, 45:55] = [0, 0, 0, 255]                      # ... but for an opaque black stroke
-    Image.fromarray(drawing, "RGBA").save(tmp_path / "stroke.png")
-    seen = dataset.readImage(tmp_path / "stroke.png").reshape(28, 28)
-    assert seen.max() == 1 and len(np.flatnonzero(seen.any(axis=1))) == 20
-
-
-def test_a_blank_page_or_the_wrong_polarity_has_no_ink(tmp_path):
-    Image = pytest.importorskip("PIL.Image")
-    Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
-    with pytest.raises(ValueError, match=r"blank\.png shows no ink"):
-        dataset.readImage(tmp_path / "blank.png")
-    page = np.full((50, 50), 255, dtype=np.uint8)
-    page[10:40, 20:25] = 0
-    Image.fromarray(page).save(tmp_path / "dark-ink.png")
-    with pytest.raises(ValueError, match="should invert be changed"):
-        dataset.readImage(tmp_path / "dark-ink.png", invert=False)
-
-
-def test_a_file_that_is_not_an_image_is_named(tmp_path):
-    pytest.importorskip("PIL")
-    (tmp_path / "notes.png").write_text("not a picture")
-    with pytest.raises(ValueError, match=r"notes\.png is not an image Pillow can read"):
-        dataset.readImage(tmp_path / "notes.png")
-    with pytest.raises(FileNotFoundError):
-        dataset.readImage(tmp_path / "missing.png")
-
-
-def test_without_pillow_read_image_names_the_install_command(monkeypatch):
-    import sys
-    monkeypatch.setitem(sys.modules, "PIL", None)
-    with pytest.raises(ImportError, match=r'pip install "deepbasics\[image\]"'):
-        dataset.readImage("digit.png")
-
-
-@pytest.fixture(scope="module")
-def digitModel(tmp_path_factory, smallMnist):
-    """A small MNIST classifier (784-64-10), trained for a few seconds and saved."""
-    from activations import ReLU, Softmax
-    from layers import Dense
-    from loss import CrossEntropy
-    from nn import MLP
-    from optimizer import Adam
-
-    model = MLP()
-    optimizer = Adam(learningRate=0.002)
-    model.addLayer(Dense(784, 64, activation=ReLU(), optimizer=optimizer, seed=0))
-    model.addLayer(Dense(64, 10, activation=Softmax(), optimizer=optimizer, seed=1))
-    model.train(smallMnist, loss=CrossEntropy(), epochs=4, verbose=False)
-    path = tmp_path_factory.mktemp("model") / "mnist.npz"
-    model.save(path)
-    return model, path
-
-
-@pytest.mark.slow
-def test_own_handwriting_is_classified_as_the_original_digit(tmp_path, digitModel, smallMnist):
-    pytest.importorskip("PIL")
-    model, _ = digitModel
-    digits = smallMnist.x_test[:40]
-    original = model.predict(digits)
-    # Digits the model is sure of: for a borderline one, any change of pixels may flip the answer.
-    sure = np.flatnonzero(original.max(axis=1) > 0.9)[:12]
-    assert len(sure) >= 10
-    variants = [dict(), dict(ink=(200, 30, 30), paper=(255, 255, 255), size=120, at=(20, 260)),
-                dict(ink=(255, 255, 240), paper=(10, 40, 20), size=300, at=(100, 50))]   # light on dark
-    for index in sure:
-        for number, variant in enumerate(variants):
-            path = drawAsPhoto(digits[index], tmp_path / f"{index}-{number}.{'png' if number else 'jpg'}", **variant)
-            predicted = model.predict(dataset.readImage(path)).argmax()
-            assert predicted == original[index].argmax(), f"digit {index}, variant {variant}"
-
-
-@pytest.mark.slow
-def test_predict_image_prints_the_top_three(tmp_path, digitModel, smallMnist):
-    pytest.importorskip("PIL")
-    model, path = digitModel
-    digits = smallMnist.x_test[:1]
-    expected = int(model.predict(digits[0]).argmax())
-    image = drawAsPhoto(digits[0], tmp_path / "seven.jpg")
-    result = runExample("examples/predict_image.py", str(image), "--model", str(path), "--show",
-                        str(tmp_path / "seen.png"))
-    assert result.returncode == 0, result.stderr[-2000:]
-    line = result.stdout.splitlines()[-1]
-    assert line.startswith(f"{image}: {expected} (")
-    assert line.count("%") == 3
-    probabilities = [float(part.split("(")[1].rstrip(")%")) for part in line.split(": ", 1)[1].split(", ")]
-    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 100.1
-    from PIL import Image
-    assert Image.open(tmp_path / "seen.png").size == (280, 280)
-
-
-def test_predict_image_has_help():
-    result = runExample("examples/predict_image.py", "--help")
-    assert result.returncode == 0
-    for option in ("PATH", "--model", "--top", "--invert", "--show"):
-        assert option in result.stdout
-
-
-def test_toydata_docstring_example_runs():
+@pytest.mark.parametrize("module", ["toydata", "idx", "download", "images"])
+def test_docstring_examples_run(module):
     import doctest
-    import toydata
-    failures, tried = doctest.testmod(toydata)
+    import importlib
+    if module == "images":
+        pytest.importorskip("PIL")
+    failures, tried = doctest.testmod(importlib.import_module(module))
     assert tried > 0 and failures == 0

@@ -141,6 +141,26 @@ def test_bad_arguments_are_refused_by_name(call, error, message):
         call()
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs_are_refused_rather_than_reported_as_dead_units(bad):
+    x = inputs()
+    x[[3, 7], 2] = bad
+    for call, owner in [(diagnose, "diagnose"), (deadUnitWarning, "deadUnitWarning")]:
+        with pytest.raises(ValueError) as raised:
+            call(network(ReLU), x)
+        assert str(raised.value) == (f"{owner}: x contains NaN or infinite values (2 of 240 entries, the first in "
+                                     f"row 3); they come from the data, not the network: replace or drop them "
+                                     f"before training")
+
+
+def test_the_table_has_the_shape_of_every_deepbasics_table():
+    """Title, rule, header, rule, rows, rule: as gradcheck's report and MLP.summary."""
+    lines = repr(diagnose(network(Tanh), inputs())).splitlines()
+    assert len(lines) == 7 and lines[1] == lines[3] == lines[6] == "-" * max(len(line) for line in lines[2:6])
+    assert all(line == line.rstrip() for line in lines)
+    assert lines[2].index("activation") == lines[4].index("Tanh()") == lines[5].index("Softmax()")
+
+
 def test_docstring_examples_run():
     failures, tried = doctest.testmod(diagnostics)
     assert tried > 0 and failures == 0

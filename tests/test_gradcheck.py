@@ -130,10 +130,33 @@ def test_a_correct_dense_passes_for_W_b_and_its_input(activation):
     assert report["W"].shape == (3, 5) and report["b"].shape == (3,) and report["x (input)"].shape == (4, 5)
 
 
-def test_a_layer_with_a_wrong_bias_gradient_fails_on_b_only():
+def test_a_layer_with_a_wrong_bias_gradient_fails_on_b_only_and_blames_the_users_class():
     report = gradcheck(DenseWithoutBiasSum(5, 3, activation=Tanh(), seed=0))
     assert [check.name for check in report.failures] == ["b"]
-    assert "Dense.backward" in report.message()
+    assert "Look at DenseWithoutBiasSum.backward (dW = delta^T x" in report.message()
+    assert " Dense.backward" not in report.message()        # the library's code is not the one at fault
+
+
+def test_a_layer_that_changes_only_forward_names_that_forward_and_the_librarys_backward():
+    class DoubledDense(Dense):
+        """Twice the output, with the library's backward (which does not know about the 2)."""
+
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    report = gradcheck(DoubledDense(5, 3, activation=Tanh(), seed=0))
+    assert {"W", "b", "x (input)"} <= {check.name for check in report.failures}
+    assert "Look at DoubledDense.forward and Dense.backward (dW" in report.message()
+
+
+def test_a_network_of_a_users_layers_names_their_backward():
+    model = MLP(dtype=np.float64)
+    model.addLayer(DenseWithoutBiasSum(5, 4, activation=Tanh(), seed=0))
+    model.addLayer(Dense(4, 2, activation=Sigmoid(), seed=1))
+    report = gradcheck(model)
+    assert "layer 0 b" in [check.name for check in report.failures]
+    assert ("Look at MLP.backward and the backward of every layer below the output "
+            "(DenseWithoutBiasSum.backward, Dense.backward), or a check below that fails.") in report.message()
 
 
 def test_a_dense_with_the_wrong_swish_points_at_the_activation():
