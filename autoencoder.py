@@ -262,6 +262,7 @@ class Autoencoder(Model):
 
     # ---------------------------------------------------------- training
     METRICS = ("train_loss", "test_loss", "test_psnr")
+    LOGGED = ("train_loss",)
 
     def trainStep(self, x, y, loss, metrics=()):
         """One step on noisy copies of ``x (n, inputDim)`` towards the clean ``x``; ``y`` is not used.

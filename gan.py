@@ -167,6 +167,7 @@ class GAN(nn.Model):
         return value
 
     METRICS = DEFAULT_METRICS = ("discriminator_loss", "generator_loss")
+    LOGGED = METRICS
 
     def trainStep(self, x, y=None, loss=None, metrics=()):
         """One round of the game on a mini-batch of real samples ``x (n, features)``; return both losses.

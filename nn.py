@@ -24,10 +24,11 @@ import numpy as np
 
 import saving
 import training
-from checks import checkFloatType, checkInstance, checkDataset
+from checks import checkDataset, checkFloatType, checkInstance
 from layers import Dense
 from loss import Loss
 from saving import readArchive, writeArchive  # noqa: F401  (also for models made of several MLPs)
+from tables import formatTable
 
 
 class Model:
@@ -55,6 +56,7 @@ class Model:
 
     METRICS = ()           # names train can record
     DEFAULT_METRICS = ()   # what train records when metrics is empty
+    LOGGED = ()            # the figures every epoch's logs hold, asked for or not
     PARTS = {}             # name -> class of each saved part, for models made of parts
     RECORD = None          # the name of the model's own settings in a saved file
     FORMAT = 1             # the version of that record's layout
@@ -334,6 +336,7 @@ class MLP(Model):
 
     # ---------------------------------------------------------- training
     METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+    LOGGED = ("train_loss",)
     RECORD = "architecture"
 
     def trainStep(self, x, y, loss, metrics=()):
@@ -399,19 +402,15 @@ class MLP(Model):
     # ------------------------------------------------------------ display
     def summary(self):
         """Print a table of the layers: shapes, activations and parameter counts."""
-        rows = [("#", "layer", "input", "output", "activation", "optimizer", "parameters")]
-        for index, layer in enumerate(self.layers):
-            rows.append((str(index), "Dense", f"(n, {layer.inputDim})", f"(n, {layer.outputDim})",
-                         repr(layer.activation), type(layer.optimizer).__name__,
-                         f"{layer.countParameters():,}"))
-        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        rule = "-" * max(len(line) for line in lines)
+        rows = [(str(index), "Dense", f"(n, {layer.inputDim})", f"(n, {layer.outputDim})", repr(layer.activation),
+                 type(layer.optimizer).__name__, f"{layer.countParameters():,}")
+                for index, layer in enumerate(self.layers)]
         total = sum(layer.countParameters() for layer in self.layers)
         frozen = sum(layer.countParameters() for layer in self.layers if not layer.trainable)
-        print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
-                         f"Total parameters: {total:,}"]
-                        + ([f"Frozen (trainable=False): {frozen:,}"] if frozen else [])))
+        print(formatTable(("#", "layer", "input", "output", "activation", "optimizer", "parameters"), rows,
+                          title=f"MLP (dtype {self.dtype.name})",
+                          footer=[f"Total parameters: {total:,}"] + ([f"Frozen (trainable=False): {frozen:,}"]
+                                                                     if frozen else [])))
 
     def __repr__(self):
         if not self.layers:

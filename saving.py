@@ -33,6 +33,7 @@ import numpy as np
 import activations
 import optimizer as optimizerModule
 from files import writeAtomically
+from folders import readFolder
 from layers import Dense
 
 FORMAT = 2    # version of an MLP's part of the archive
@@ -43,9 +44,13 @@ _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, Re
 
 
 def loadModel(cls, path):
-    """``cls.load(path)``: read the file, make sure it holds a ``cls``, rebuild it; see ``nn.Model.load``."""
+    """``cls.load(path)``: read the file (or model folder), make sure it holds a ``cls``, rebuild it.
+
+    See ``nn.Model.load``. A folder is the teaching system's layout (see
+    :mod:`folders`), read into the same arrays as a file.
+    """
     source, owner = os.fspath(path), f"{cls.__name__}.load"
-    arrays = readArchive(source, owner)
+    arrays = readFolder(source, kind=cls) if os.path.isdir(source) else readArchive(source, owner)
     kinds = [KINDS[key] for key in KINDS if key in arrays]
     if kinds and cls.RECORD not in arrays:
         article, kind = kinds[0]

@@ -54,7 +54,7 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
     checkInteger(owner, "epochs", epochs)
     model.checkData(dataset)
     metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
-    events = _events(callbacks, tensorboard, metrics)
+    events = _events(callbacks, tensorboard, list(dict.fromkeys(metrics + list(model.LOGGED))))
     try:
         return loop(model, dataset, loss, epochs, metrics, events, verbose)
     except FloatingPointError:
@@ -62,18 +62,13 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
         raise
 
 
-def _events(callbacks, tensorboard, metrics):
-    """``{event: [functions]}`` from ``train``'s arguments; a callback that monitors a metric checks it now."""
-    events = callbackModule.collect(callbacks)
+def _events(callbacks, tensorboard, logged):
+    """``{event: [functions]}`` from ``train``'s arguments; a callback that monitors a figure of ``logged`` checks it now."""
+    events = callbackModule.collect(callbacks, logged)
     if tensorboard:
         board = callbackModule.TensorBoard()
         events["on_epoch_end"].append(board.on_epoch_end)
         events["on_train_end"].append(board.on_train_end)
-    owners = {id(function.__self__): function.__self__
-              for functions in events.values() for function in functions if hasattr(function, "__self__")}
-    for owner in owners.values():
-        if hasattr(owner, "checkMetrics"):
-            owner.checkMetrics(metrics)
     return events
 
 

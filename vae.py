@@ -307,6 +307,7 @@ class VAE(Model):
 
     METRICS = ("train_loss", "test_loss", "train_reconstruction", "test_reconstruction", "train_kl", "test_kl")
     DEFAULT_METRICS = ("train_loss",)
+    LOGGED = ("train_loss", "train_reconstruction", "train_kl")
 
     def trainStep(self, x, y, loss, metrics=()):
         """One step on the images ``x (n, inputDim)`` (``y`` is not used): the targets are the inputs.

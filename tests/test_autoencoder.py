@@ -288,7 +288,7 @@ def test_early_stopping_and_callbacks_see_the_autoencoder():
     stopper = EarlyStopping(monitor="test_loss", patience=0, min_delta=1.0)   # nothing improves by 1.0
     history = autoencoder.train(imageData(), MSE(), epochs=10, metrics=["test_loss"], verbose=False,
                                 callbacks={"on_epoch_end": [lambda model, epoch, logs: seen.append(model), stopper]})
-    assert len(history["test_loss"]) == 2 and stopper.stoppedEpoch == 1
+    assert len(history["test_loss"]) == 2 and stopper.stopped_epoch == 1
     assert seen == [autoencoder, autoencoder]
 
 

@@ -312,8 +312,8 @@ def test_ctrl_c_returns_the_finished_epochs_and_early_stopping_works():
     # No later epoch can improve by 1e9 nats: stop after the second, back to the first one's weights.
     stopper = EarlyStopping(monitor="test_loss", patience=1, min_delta=1e9)
     history = vae.train(data, epochs=5, metrics=["test_loss"], callbacks=[stopper], verbose=False)
-    assert len(history["test_loss"]) == 2 and (stopper.bestEpoch, stopper.stoppedEpoch) == (0, 1)
-    for best, now in zip(stopper.bestWeights, vae.getWeights()):
+    assert len(history["test_loss"]) == 2 and (stopper.best_epoch, stopper.stopped_epoch) == (0, 1)
+    for best, now in zip(stopper.best_weights, vae.getWeights()):
         np.testing.assert_array_equal(best, now)
 
 
