@@ -5,11 +5,24 @@
 >>> len(data), [x.shape for x, y in data]
 (3, [(4, 3), (4, 3), (2, 3)])
 
+Integer class labels are one-hot encoded, floats are targets as they are, and
+the default batch of 50 shrinks to fit a smaller set:
+
+>>> labelled = Dataset(x_train=np.zeros((4, 3)), y_train=[0, 2, 1, 2])
+>>> labelled.y_train
+array([[1., 0., 0.],
+       [0., 0., 1.],
+       [0., 1., 0.],
+       [0., 0., 1.]], dtype=float32)
+>>> labelled.batch_size, Dataset(x_train=np.zeros((4, 3)), y_train=[0.5, 2.0, 1.0, 2.0]).y_train.shape
+(4, (4, 1))
+
 The named sets are read from the four official IDX files (``.gz`` or not) in
 ``<data_dir>/<name>/``. ``data_dir`` is the argument, else the environment
 variable ``DEEPBASICS_DATA_DIR``, else ``~/.cache/deepbasics``. Missing files
-are downloaded from public mirrors, checked against the SHA-256 of their
-decompressed content, and only then given their final name.
+are downloaded from public mirrors (``download.py``), checked against the
+SHA-256 of their decompressed content, and only then written. IDX files are
+read by ``idx.py``; ``readImage`` (``images.py``) is here too.
 
 The toy sets ``"xor"``, ``"spiral"``, ``"moons"``, ``"circles"`` (generated,
 2-D) and ``"iris"`` (shipped) come from ``toydata.py``:
@@ -20,7 +33,9 @@ The toy sets ``"xor"``, ``"spiral"``, ``"moons"``, ``"circles"`` (generated,
 """
 
 import mmap
+import numbers
 import os
+import warnings
 
 import numpy as np
 
@@ -61,6 +76,7 @@ SHA256 = {
     },
 }
 CLASSES = 10
+BATCH_SIZE = 50   # the chapter's
 # Default (train_size, test_size) of the toy sets; Iris has 150 rows in all.
 TOY_SIZES = {**{name: (1000, 200) for name in toydata.GENERATORS}, "iris": (120, 30)}
 NAMES = list(SHA256) + list(TOY_SIZES)
@@ -74,10 +90,20 @@ def _findFiles(folder):
     return paths, [FILES[part] for part, path in paths.items() if path is None]
 
 
-def fetch(name, dataDir=None, download=True, mirror=None):
-    """Return ``{part: path}`` for the four IDX files of ``name``, downloading missing ones."""
-    dataDir = dataDir or os.environ.get(ENVIRONMENT_VARIABLE) or os.path.join("~", ".cache", "deepbasics")
-    folder = os.path.join(os.path.expanduser(os.fspath(dataDir)), name)
+def fetch(name, data_dir=None, download=True, mirror=None, *, dataDir=None):
+    """Return ``{part: path}`` for the four IDX files of ``name``, downloading missing ones.
+
+    ``data_dir``, ``download`` and ``mirror`` mean what they mean for
+    ``Dataset``. (The old keyword ``dataDir=`` still works, with a
+    ``DeprecationWarning``.)
+    """
+    if dataDir is not None:
+        if data_dir is not None:
+            raise TypeError(f"fetch: got data_dir={data_dir!r} and its old name dataDir={dataDir!r}; give data_dir")
+        warnings.warn("fetch(dataDir=...) is deprecated; use fetch(data_dir=...), as for Dataset", DeprecationWarning,
+                      stacklevel=2)
+    data_dir = data_dir or dataDir or os.environ.get(ENVIRONMENT_VARIABLE) or os.path.join("~", ".cache", "deepbasics")
+    folder = os.path.join(os.path.expanduser(os.fspath(data_dir)), name)
     paths, missing = _findFiles(folder)
     failures = []
     if missing and download:
@@ -107,6 +133,11 @@ def _emptyArray(shape, dtype):
     return np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
 
 
+def _oneHot(labels, classes, dtype):
+    """``(n, classes)`` rows of zeros with a 1 in the column of each label; ``labels (n,)`` in ``[0, classes)``."""
+    return (labels[:, np.newaxis] == np.arange(classes)).astype(dtype)
+
+
 def _checkFinite(name, array, chunk=1 << 22):
     flat = array.reshape(-1)
     for start in range(0, flat.size, chunk):
@@ -129,8 +160,10 @@ class Dataset:
         10,000). Generated sets: how many points to draw (default 1,000 and
         200). Iris: a split of the 150 flowers with the three species in
         equal shares (default 120 and 30).
-    batch_size : int, default 50
-        Samples per mini-batch; the last batch of an epoch may be smaller.
+    batch_size : int, optional
+        Samples per mini-batch, at most the number of training samples; the
+        last batch of an epoch may be smaller. Default 50 (the chapter's),
+        or all the training samples when there are fewer, as in Keras.
     data_dir : str or None
         Folder holding ``<name>/``; default ``$DEEPBASICS_DATA_DIR``, then
         ``~/.cache/deepbasics``.
@@ -150,18 +183,29 @@ class Dataset:
     classes : int, default 3
         Spiral only: the number of arms, one class each.
     x_train, y_train, x_test, y_test : array_like, optional
-        Your own data instead: ``x (n, features)``, ``y (n, outputs)`` (a
-        1-D ``y`` becomes one column).
+        Your own data instead: ``x (n, features)`` and ``y``, which is
+        either
+
+        - integer class labels, ``(n,)`` or ``(n, 1)``, e.g. ``[0, 2, 1,
+          ...]``: one-hot encoded as the named sets are, label ``k`` in
+          column ``k``, with one column for each of 0 to y_train's largest
+          label (``model.predict(x).argmax(axis=1)`` gives labels back).
+          y_test's labels are encoded with y_train's classes and must be
+          among them; a test set that lacks some classes is fine.
+        - anything else (floats, booleans, 2-D integer arrays such as
+          one-hot rows of your own): targets as they are, ``(n, outputs)``,
+          a 1-D ``y`` as one column. To regress on integers, pass them as
+          floats (``y.astype(float)``).
     dtype : numpy float type, default numpy.float32
         dtype of the arrays (use the model's).
 
     Attributes
     ----------
     x_train, x_test : ndarray (n, 784) in [0, 1] for MNIST, (n, 2) or (n, 4) for the toy sets
-    y_train, y_test : ndarray (n, classes), one-hot for the named sets
+    y_train, y_test : ndarray (n, classes), one-hot for the named sets and for integer labels; else (n, outputs)
     """
 
-    def __init__(self, name=None, train_size=None, test_size=None, batch_size=50, data_dir=None,
+    def __init__(self, name=None, train_size=None, test_size=None, batch_size=None, data_dir=None,
                  download=True, mirror=None, shuffle=True, seed=None, *, x_train=None, y_train=None,
                  x_test=None, y_test=None, dtype=np.float32, noise=None, classes=None):
         self.dtype = checkFloatType("Dataset", dtype)
@@ -183,7 +227,13 @@ class Dataset:
                 raise ValueError(f"Dataset: give either name={name!r} or x_train/y_train, not both")
             self.name = None
             self._loadArrays(x_train, y_train, x_test, y_test, train_size, test_size)
-        self.batch_size = checkInteger("Dataset", "batch_size", batch_size, 1, len(self.x_train))
+        n = len(self.x_train)
+        if batch_size is None:
+            batch_size = min(BATCH_SIZE, n)   # as in Keras, the default never asks for more than the data holds
+        elif isinstance(batch_size, numbers.Integral) and batch_size > n:
+            raise ValueError(f"Dataset: batch_size must be an integer between 1 and {n}, got {batch_size}: "
+                             f"a mini-batch holds at most the {n} training samples")
+        self.batch_size = checkInteger("Dataset", "batch_size", batch_size, 1, n)
         self.shuffle = bool(shuffle)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -194,7 +244,8 @@ class Dataset:
             images = readIdx(paths[f"{split}_images"])
             labels = readIdx(paths[f"{split}_labels"])
             if images.ndim != 3 or images.shape[1:] != (28, 28):
-                raise ValueError(f"{paths[f'{split}_images']}: expected images of shape (n, 28, 28), got {images.shape}")
+                raise ValueError(f"{paths[f'{split}_images']}: expected images of shape (n, 28, 28), "
+                                 f"got {images.shape}")
             if labels.ndim != 1 or len(labels) != len(images):
                 raise ValueError(f"{paths[f'{split}_labels']}: expected {len(images)} labels to match "
                                  f"{paths[f'{split}_images']}, got shape {labels.shape}")
@@ -206,10 +257,8 @@ class Dataset:
             # One conversion straight into the model's dtype: the only float copy.
             x = _emptyArray((size, images[0].size), self.dtype)
             np.divide(images[:size].reshape(size, -1), self.dtype.type(255), out=x)
-            y = np.zeros((size, CLASSES), dtype=self.dtype)
-            y[np.arange(size), labels[:size]] = 1
             setattr(self, f"x_{split}", x)
-            setattr(self, f"y_{split}", y)
+            setattr(self, f"y_{split}", _oneHot(labels[:size], CLASSES, self.dtype))
 
     def _loadToy(self, train_size, test_size, noise, classes, seed):
         defaultTrain, defaultTest = TOY_SIZES[self.name]
@@ -239,7 +288,7 @@ class Dataset:
             x, labels = toydata.GENERATORS[self.name](train_size + test_size, rng=rng, **options)
             order = rng.permutation(len(x))   # the generators return the classes in blocks
         classCount = int(labels.max()) + 1 if self.name != "spiral" else options.get("classes", 3)
-        oneHot = np.eye(classCount, dtype=self.dtype)[labels]
+        oneHot = _oneHot(labels, classCount, self.dtype)
         train, test = order[:train_size], order[train_size:train_size + test_size]
         if self.name == "iris":
             # Standardised with the training split only: the test flowers stay unseen.
@@ -253,13 +302,11 @@ class Dataset:
             raise ValueError("Dataset: x_train and y_train must be given together")
         if (x_test is None) != (y_test is None):
             raise ValueError("Dataset: x_test and y_test must be given together")
+        self.x_test = self.y_test = classes = None   # classes: y_train's, when it holds class labels
         for split, x, y, size in (("train", x_train, y_train, train_size), ("test", x_test, y_test, test_size)):
             if x is None:
-                setattr(self, f"x_{split}", None)
-                setattr(self, f"y_{split}", None)
                 continue
-            x = np.asarray(x, dtype=self.dtype)
-            y = np.asarray(y, dtype=self.dtype)
+            x, y = np.asarray(x, dtype=self.dtype), np.asarray(y)
             if y.ndim == 1:
                 y = y[:, np.newaxis]
             if x.ndim != 2 or y.ndim != 2:
@@ -271,10 +318,29 @@ class Dataset:
             if size is not None:
                 size = checkInteger("Dataset", f"{split}_size", size, 1, len(x))
                 x, y = x[:size], y[:size]
+            if split == "train" and y.dtype.kind in "iu" and y.shape[1] == 1:
+                classes = int(y.max()) + 1
+                # More classes than samples, and than ImageNet's 1,000: a regression target typed as integers.
+                if classes > max(len(y), 1000):
+                    raise ValueError(f"Dataset: y_train holds integer labels up to {classes - 1}, i.e. {classes} "
+                                     f"classes for {len(y)} samples; for a regression target pass floats, "
+                                     f"e.g. y_train.astype(float)")
+            y = y.astype(self.dtype) if classes is None else self._oneHotLabels(split, y, classes)
             _checkFinite(f"x_{split}", x)
             _checkFinite(f"y_{split}", y)
             setattr(self, f"x_{split}", x)
             setattr(self, f"y_{split}", y)
+
+    def _oneHotLabels(self, split, y, classes):
+        """The integer labels ``y (n, 1)`` as one-hot rows of ``classes`` columns, label k in column k."""
+        if y.dtype.kind not in "iu" or y.shape[1] != 1:
+            raise ValueError(f"Dataset: y_train holds class labels, so y_{split} must too (integers of shape (n,)), "
+                             f"got {y.dtype} of shape {y.shape}")
+        low, high = y.min(), y.max()
+        if low < 0 or high >= classes:
+            raise ValueError(f"Dataset: y_{split} holds the label {low if low < 0 else high}, but the classes are "
+                             f"0 to {classes - 1} (those of y_train; for a regression target pass floats)")
+        return _oneHot(y[:, 0], classes, self.dtype)
 
     def __len__(self):
         """Mini-batches per epoch."""

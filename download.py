@@ -34,12 +34,12 @@ def contentSha256(content):
         raise ValueError(f"not a readable gzip file ({error})") from error
 
 
-def _showProgress(name, done, total):
+def _showProgress(name, done, total, end=""):
     """Redraw the progress line on standard error if it is a terminal; ``total`` 0 when unknown."""
     if sys.stderr.isatty():
         size = f"{done / 2**20:.1f}/{total / 2**20:.1f} MiB" if total else f"{done / 2**20:.1f} MiB"
         bar = f"[{'=' * (30 * done // total):.<30}] " if total else ""
-        sys.stderr.write(f"\r{name}: {bar}{size}" + ("\n" if done == total else ""))
+        sys.stderr.write(f"\r{name}: {bar}{size}{end}")
         sys.stderr.flush()
 
 
@@ -49,6 +49,7 @@ def _receive(response, name):
     while chunk := response.read(1 << 16):
         content += chunk
         _showProgress(name, len(content), total)
+    _showProgress(name, len(content), total, end="\n")
     if total and len(content) != total:
         raise http.client.IncompleteRead(b"", total - len(content))
     return content

@@ -14,7 +14,7 @@ that a noisy neighbour slows them alike.
     python benchmarks/autoencoder_torch.py --threads 1   # on a machine shared with other jobs
 
 PyTorch is optional: without it the benchmark says so and runs deepbasics alone
-(``pip install torch==2.13.0``).
+(``pip install "deepbasics[bench]"``).
 """
 
 import argparse
@@ -55,7 +55,7 @@ def limitThreads(count, torchToo):
     try:
         from threadpoolctl import threadpool_limits
     except ImportError as error:
-        raise ImportError("--threads needs threadpoolctl: pip install threadpoolctl") from error
+        raise ImportError('--threads needs threadpoolctl: pip install "deepbasics[bench]"') from error
     threadpool_limits(limits=count)
     if torchToo:
         try:
@@ -130,7 +130,7 @@ def main(argv=None):
             try:
                 import torch  # noqa: F401
             except ImportError:
-                print("pytorch: not installed, skipped (pip install torch==2.13.0)")
+                print('pytorch: not installed, skipped (pip install "deepbasics[bench]")')
                 continue
         trainers[library] = (deepbasicsTrainer if library == "deepbasics" else pytorchTrainer)(data, arguments)
     threads = "" if arguments.threads is None else f", {arguments.threads} thread(s) each"

@@ -14,6 +14,13 @@ step with ``jax.jit`` and calls it per batch; ``jax-scan`` compiles a whole
 epoch with ``jax.lax.scan``, the fastest CPU training loop we know for this
 network.
 
+Every library gets the same number of threads, 1 by default (``--threads N``;
+``--threads 0`` leaves each library its own default): on a machine shared with
+other jobs, a library that starts one thread per core waits for its threads to
+be scheduled at every step (on a busy 2-core machine, PyTorch took 35.5 s
+per epoch that way, against about 1 s). The thread count and the processor (lscpu's
+model name) are printed with the figures.
+
 ``--baseline GITREF`` adds a ``baseline`` row: deepbasics as it was at that
 commit, imported beside today's in the same process and timed in turn, so
 that a change to the core can be measured against the code it replaces.
@@ -23,7 +30,8 @@ that a change to the core can be measured against the code it replaces.
     python benchmarks/compare.py --dtypes float32 --no-scaling --no-memory --baseline 2b78926
 
 Peers that are not installed are skipped with a line saying so
-(``pip install torch==2.13.0 scikit-learn jax optax``).
+(``pip install "deepbasics[bench]"``: torch==2.13.0, scikit-learn, jax, optax,
+threadpoolctl).
 """
 
 import argparse
@@ -39,7 +47,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-THREADS = [None]   # --threads, for the workers' environment
+THREADS = [1]   # --threads, for the workers' environment; 0: each library's own default
 
 LIBRARIES = ("deepbasics", "baseline", "pytorch", "pytorch-dataloader", "scikit-learn", "jax-jit", "jax-scan")
 MODULES = ("nn", "training", "layers", "activations", "loss", "optimizer", "optimizers", "checks", "callbacks")
@@ -271,8 +279,9 @@ def worker(arguments):
             epoch()
             times[library].append(clock() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
-    print(json.dumps({library: {"times": times[library], "accuracy": trainers[library][1](), "peakMiB": peak}
-                      for library in libraries}))
+    threads = threadsInUse(libraries)
+    print(json.dumps({library: {"times": times[library], "accuracy": trainers[library][1](), "peakMiB": peak,
+                                "threads": threads} for library in libraries}))
 
 
 # ------------------------------------------------------------------ driver
@@ -286,13 +295,44 @@ def available(library):
         return False
 
 
-def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000, baseline=None, cpuTime=False):
+def workerEnvironment(threads):
+    """The environment of a worker whose libraries each use ``threads`` threads (0: their own defaults).
+
+    The variables are read when a library loads, so they must be set before
+    the worker starts: OpenBLAS (NumPy, scikit-learn), OpenMP and MKL, and
+    PyTorch, which the trainer sets from OMP_NUM_THREADS; XLA can only be told
+    to use one thread or its default.
+    """
     environment = dict(os.environ)
-    if THREADS[0]:
+    if threads:
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            environment[variable] = str(THREADS[0])
-        if THREADS[0] == 1:
+            environment[variable] = str(threads)
+        if threads == 1:
             environment["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    return environment
+
+
+def threadsInUse(libraries):
+    """What the worker's libraries actually run on, as they report it: ``{name: threads}``."""
+    used = {}
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            name = {"openblas": "OpenBLAS", "mkl": "MKL", "openmp": "OpenMP"}.get(pool["internal_api"],
+                                                                                pool["internal_api"])
+            used[name] = max(used.get(name, 0), pool["num_threads"])
+    except ImportError:
+        used["OpenBLAS"] = os.environ.get("OPENBLAS_NUM_THREADS", "default (threadpoolctl not installed)")
+    if any(library.startswith("pytorch") for library in libraries):
+        import torch
+        used["PyTorch"] = torch.get_num_threads()
+    if any(library.startswith("jax") for library in libraries):
+        used["XLA"] = 1 if "intra_op_parallelism_threads=1" in os.environ.get("XLA_FLAGS", "") else "default"
+    return used
+
+
+def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=60000, baseline=None, cpuTime=False):
+    environment = workerEnvironment(THREADS[0])
     command = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--libraries", *libraries,
                "--dtype", dtype, "--epochs", str(epochs), "--batch-size", str(batchSize),
                "--width", str(width), "--train-size", str(trainSize)] + (["--baseline", baseline] if baseline else []) \
@@ -303,15 +343,24 @@ def spawn(mode, libraries, dtype, epochs, batchSize=50, width=100, trainSize=600
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def processor():
+    """The processor's name as ``lscpu`` gives it (its "Model name"), else /proc/cpuinfo's, else platform's."""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=30).stdout
+        return next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name:"))
+    except (OSError, subprocess.SubprocessError, StopIteration):
+        pass
+    try:
+        with open("/proc/cpuinfo") as file:
+            return next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def machine():
     import numpy as np
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as file:
-            cpu = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = processor()
     versions = [f"numpy {np.__version__}"]
     for name in ("torch", "sklearn", "jax"):
         try:
@@ -336,12 +385,15 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=No
                       cpuTime=cpuTime) for _ in range(repeats)]
         seconds = {library: statistics.median(t for run in runs for t in run[library]["times"])
                    for library in libraries}
+        used = runs[0][libraries[0]]["threads"]
         for library in libraries:
             accuracy = statistics.median(run[library]["accuracy"] for run in runs)
             peak = (spawn(library, [library], dtype, epochs, trainSize=trainSize, baseline=baseline)[library]["peakMiB"]
                     if memory else float("nan"))
             print(f"| {library:<18} | {dtype:<7} | {seconds[library]:7.3f} | "
                   f"{seconds['deepbasics'] / seconds[library]:17.2f} | {accuracy:9.4f} | {peak:8.0f} |", flush=True)
+    print(f"\nOn {processor()} (lscpu's model name); threads in use while timing, as the libraries report them: "
+          f"{', '.join(f'{name} {count}' for name, count in sorted(used.items()))}")
 
 
 def scalingTable(dtype, trainSize, batchSizes, widths):
@@ -368,9 +420,10 @@ def parseArguments(argv=None):
     parser.add_argument("--no-memory", action="store_true", help="skip the separate runs that measure peak memory")
     parser.add_argument("--scaling-samples", type=int, default=10000,
                         help="training samples per epoch in the scaling table (default 10000)")
-    parser.add_argument("--threads", type=int, metavar="N",
-                        help="threads per library (OpenBLAS, OpenMP, MKL, PyTorch); default: each library's own. "
-                             "On a machine shared with other jobs, 1 gives steadier figures")
+    parser.add_argument("--threads", type=int, metavar="N", default=1,
+                        help="threads per library (OpenBLAS, OpenMP, MKL, PyTorch, XLA), the same for all "
+                             "(default 1: on a machine shared with other jobs, more threads wait for each other); "
+                             "0 leaves each library its own default")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time CPU seconds of the process instead of wall-clock seconds (with --threads 1, "
                              "what a busy neighbour disturbs least)")
@@ -383,7 +436,10 @@ def parseArguments(argv=None):
     parser.add_argument("--width", type=int, default=100, help=argparse.SUPPRESS)
     parser.add_argument("--train-size", type=int, default=60000,
                         help="training samples in the main table (default all 60000)")
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.threads < 0:
+        parser.error(f"--threads must be 1 or more, or 0 for each library's own default; got {arguments.threads}")
+    return arguments
 
 
 def main(argv=None):
@@ -391,7 +447,9 @@ def main(argv=None):
     if arguments.worker:
         return worker(arguments)
     THREADS[0] = arguments.threads
-    print(f"Machine: {machine()}" + (f"; {arguments.threads} thread(s) per library" if arguments.threads else ""))
+    threads = (f"{arguments.threads} thread(s) per library" if arguments.threads
+               else "each library's own default threads (--threads 0)")
+    print(f"Machine: {machine()}; {threads}")
     libraries = []
     for library in arguments.libraries:
         if library == "baseline" and not arguments.baseline:
@@ -399,7 +457,7 @@ def main(argv=None):
         if available(library):
             libraries.append(library)
         else:
-            print(f"Skipping {library}: not installed (pip install torch==2.13.0 scikit-learn jax optax)")
+            print(f"Skipping {library}: not installed (pip install \"deepbasics[bench]\")")
     if "deepbasics" not in libraries:
         libraries.insert(0, "deepbasics")
     if arguments.baseline and "baseline" not in libraries:

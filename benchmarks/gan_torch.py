@@ -139,7 +139,10 @@ def compareSpeed(torch, example, real, rounds, batches=20, batchSize=128):
 
 def main(argv=None):
     arguments = parseArguments(argv)
-    import torch
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError('gan_torch.py compares against PyTorch: pip install "deepbasics[bench]"') from error
     if arguments.threads:
         torch.set_num_threads(arguments.threads)
     torch.manual_seed(arguments.seed)

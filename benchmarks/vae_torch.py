@@ -14,7 +14,7 @@ them alike.
     python benchmarks/vae_torch.py --threads 1   # on a machine shared with other jobs
 
 PyTorch is optional: without it the benchmark says so and runs deepbasics
-alone (``pip install torch==2.13.0``).
+alone (``pip install "deepbasics[bench]"``).
 """
 
 import argparse
@@ -56,7 +56,7 @@ def limitThreads(count):
     try:
         from threadpoolctl import threadpool_limits
     except ImportError as error:
-        raise ImportError("--threads needs threadpoolctl: pip install threadpoolctl") from error
+        raise ImportError('--threads needs threadpoolctl: pip install "deepbasics[bench]"') from error
     threadpool_limits(limits=count)
     if importlib.util.find_spec("torch") is not None:
         import torch
@@ -134,7 +134,7 @@ def main(argv=None):
     arguments = parseArguments(argv)
     libraries = list(arguments.libraries)
     if "pytorch" in libraries and importlib.util.find_spec("torch") is None:
-        print("PyTorch is not installed (pip install torch==2.13.0): running deepbasics alone")
+        print('PyTorch is not installed (pip install "deepbasics[bench]"): running deepbasics alone')
         libraries.remove("pytorch")
     if arguments.threads:
         limitThreads(arguments.threads)

@@ -2,12 +2,15 @@
 
 import doctest
 import os
+import re
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 import convert
+from conftest import ROOT, dataDir
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from autoencoder import Autoencoder
 from gan import GAN
@@ -395,3 +398,58 @@ def test_toONNX_checks_its_arguments(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r'toONNX needs the onnx package: pip install "deepbasics\[onnx\]"'):
         convert.toONNX(network(), tmp_path / "model.onnx")
     assert not os.listdir(tmp_path)
+
+
+# ------------------------------------------------------------ the example
+def runExport(*arguments):
+    return subprocess.run([sys.executable, "examples/export.py", *arguments], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def tableRows(stdout):
+    """``{name: (accuracy, difference, fromFloat64)}`` from the table the example prints last."""
+    rows = {}
+    for line in stdout.splitlines():
+        match = re.match(r"(deepbasics|PyTorch|onnxruntime)\S* .*?\s{2,}([0-9.]+)%\s+(\S+)\s+(\S+)$", line)
+        if match:
+            rows[match.group(1)] = tuple(float("nan") if cell == "-" else float(cell) for cell in match.groups()[1:])
+    return rows
+
+
+def test_the_export_example_has_help():
+    result = runExport("--help")
+    assert result.returncode == 0
+    for option in ("--model", "--epochs", "--out", "--data-dir", "--dtype", "--train-size"):
+        assert option in result.stdout
+
+
+@pytest.mark.slow
+def test_the_export_example_writes_both_files_that_predict_like_the_saved_model(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    folder = dataDir()
+    if folder is None or not (folder / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    saved = tmp_path / "mnist.npz"
+    subprocess.run([sys.executable, "examples/mnist_classifier.py", "--epochs", "1", "--train-size", "3000",
+                    "--data-dir", str(folder), "--save", str(saved)], cwd=ROOT, check=True, capture_output=True,
+                   timeout=600)
+    result = runExport("--model", str(saved), "--out", str(tmp_path / "out"), "--data-dir", str(folder))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(os.listdir(tmp_path / "out")) == ["mnist.onnx", "mnist_torch.pt"]
+    graph = "input (batch, 784) -> Gemm -> Relu -> Gemm -> Relu -> Gemm -> Softmax -> output (batch, 10)"
+    assert graph in result.stdout
+    rows = tableRows(result.stdout)
+    assert set(rows) == {"deepbasics", "PyTorch", "onnxruntime"}, result.stdout
+    accuracy = rows["deepbasics"][0]
+    assert accuracy > 80 and rows["PyTorch"][0] == rows["onnxruntime"][0] == accuracy
+    # float32: each library rounds its sums in its own order, by about what float32 arithmetic itself moves
+    assert rows["PyTorch"][1] < 1e-5 and rows["onnxruntime"][1] < 1e-5
+    # Without --model it trains one; in float64 the files predict what deepbasics does, to rounding.
+    result = runExport("--epochs", "1", "--train-size", "2000", "--out", str(tmp_path / "out64"),
+                       "--data-dir", str(folder), "--dtype", "float64")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Epoch 1/1" in result.stdout
+    rows = tableRows(result.stdout)
+    assert rows["deepbasics"][0] > 70 and rows["deepbasics"][2] != rows["deepbasics"][2]   # no float64 column: nan
+    assert rows["PyTorch"][1] < 1e-12 and rows["onnxruntime"][1] < 1e-12

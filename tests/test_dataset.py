@@ -156,9 +156,110 @@ def test_own_arrays_are_checked():
         Dataset(x_train=x, y_train=np.zeros(4), batch_size=2.5)
 
 
-def test_one_dimensional_targets_become_a_column():
-    data = Dataset(x_train=np.zeros((4, 3)), y_train=np.arange(4), batch_size=2, dtype=np.float64)
+def test_one_dimensional_float_targets_become_a_column():
+    data = Dataset(x_train=np.zeros((4, 3)), y_train=np.arange(4.0), batch_size=2, dtype=np.float64)
     assert data.y_train.shape == (4, 1) and data.y_train.dtype == np.float64
+    np.testing.assert_array_equal(data.y_train[:, 0], [0, 1, 2, 3])
+
+
+# ------------------------------------------------------------ your own labels
+def test_integer_class_labels_are_one_hot_encoded_like_the_named_sets():
+    x = np.zeros((6, 2))
+    column = np.array([[2], [0], [1], [1], [0], [2]])
+    for labels in ([2, 0, 1, 1, 0, 2], column[:, 0].astype(np.uint8), column):   # a list, unsigned, one column
+        data = Dataset(x_train=x, y_train=labels, x_test=x[:3], y_test=[0, 0, 1], batch_size=2)
+        np.testing.assert_array_equal(data.y_train, np.eye(3)[[2, 0, 1, 1, 0, 2]])
+        np.testing.assert_array_equal(data.y_test, [[1, 0, 0], [1, 0, 0], [0, 1, 0]])   # fewer classes, same columns
+        assert data.y_train.dtype == np.float32
+    # Label k is column k, so argmax gives the labels back, even where a class is missing.
+    np.testing.assert_array_equal(Dataset(x_train=x[:3], y_train=[3, 0, 3]).y_train.argmax(axis=1), [3, 0, 3])
+
+
+def test_floats_booleans_and_two_dimensional_integers_stay_targets():
+    x = np.zeros((4, 2))
+    assert Dataset(x_train=x, y_train=[0.0, 1.0, 1.0, 0.0]).y_train.shape == (4, 1)
+    assert Dataset(x_train=x, y_train=np.array([True, False, True, True])).y_train.tolist() == [[1], [0], [1], [1]]
+    own = np.array([[0, 1], [1, 0], [1, 0], [0, 1]])
+    np.testing.assert_array_equal(Dataset(x_train=x, y_train=own).y_train, own)
+
+
+def test_a_network_learns_from_integer_labels_without_encoding_them():
+    from activations import ReLU, Softmax
+    from layers import Dense
+    from loss import CrossEntropy
+    from nn import MLP
+    from optimizer import Adam
+    import toydata
+
+    points, labels = toydata.moons(400, rng=np.random.default_rng(0))
+    data = Dataset(x_train=points[:300], y_train=labels[:300], x_test=points[300:], y_test=labels[300:], seed=0)
+    model = MLP()
+    optimizer = Adam(learningRate=0.01)
+    model.addLayer(Dense(2, 16, activation=ReLU(), optimizer=optimizer, seed=0))
+    model.addLayer(Dense(16, 2, activation=Softmax(), optimizer=optimizer, seed=1))
+    history = model.train(data, loss=CrossEntropy(), epochs=40, metrics=["test_accuracy"], verbose=False)
+    assert history["test_accuracy"][-1] >= 0.95
+    assert (model.predict(points[300:]).argmax(axis=1) == labels[300:]).mean() >= 0.95
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(y_train=[0, 1, 2, 1], x_test=np.zeros((2, 2)), y_test=[1, 3]),
+     r"^Dataset: y_test holds the label 3, but the classes are 0 to 2 \(those of y_train; for a regression target "
+     r"pass floats\)$"),
+    (dict(y_train=[0, 1, -1, 1]),
+     r"^Dataset: y_train holds the label -1, but the classes are 0 to 1 \(those of y_train"),
+    (dict(y_train=[0, 1, 2, 1], x_test=np.zeros((2, 2)), y_test=[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
+     r"^Dataset: y_train holds class labels, so y_test must too \(integers of shape \(n,\)\), got float64 of shape "
+     r"\(2, 3\)$"),
+    (dict(y_train=[250000, 180000, 320000, 99000]),
+     r"^Dataset: y_train holds integer labels up to 320000, i.e. 320001 classes for 4 samples; for a regression "
+     r"target pass floats, e.g. y_train.astype\(float\)$"),
+])
+def test_labels_that_cannot_be_classes_are_refused_clearly(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        Dataset(x_train=np.zeros((4, 2)), **arguments)
+
+
+# ------------------------------------------------------------ batch size
+def test_the_default_batch_size_fits_a_small_set():
+    data = Dataset(x_train=np.zeros((20, 3)), y_train=np.zeros(20))   # 50 by default: more than there is
+    assert data.batch_size == 20 and len(data) == 1 and [len(x) for x, _ in data] == [20]
+    assert Dataset(name="xor", train_size=30).batch_size == 30
+    assert Dataset(x_train=np.zeros((120, 3)), y_train=np.zeros(120)).batch_size == 50   # the chapter's default
+    assert "batch_size=20" in repr(data)
+
+
+def test_a_batch_size_given_larger_than_the_set_is_refused_with_the_limit():
+    with pytest.raises(ValueError, match=r"^Dataset: batch_size must be an integer between 1 and 20, got 50: "
+                                         r"a mini-batch holds at most the 20 training samples$"):
+        Dataset(x_train=np.zeros((20, 3)), y_train=np.zeros(20), batch_size=50)
+    with pytest.raises(ValueError, match=r"^Dataset: batch_size must be an integer between 1 and 20, got 0$"):
+        Dataset(x_train=np.zeros((20, 3)), y_train=np.zeros(20), batch_size=0)
+
+
+# ------------------------------------------------------------ fetch
+def test_the_documented_imports_work():
+    import dataset
+    import idx
+    import images
+    from dataset import Dataset as D, fetch, readIdx, readImage  # noqa: F401
+    assert readImage is images.readImage and readIdx is idx.readIdx and dataset.fetch is fetch
+
+
+def test_fetch_takes_data_dir_and_still_dataDir_with_a_warning(tmp_path):
+    import warnings
+    from dataset import fetch
+    fakeSet(tmp_path / "mnist")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = fetch("mnist", data_dir=tmp_path, download=False)
+    assert paths["train_images"] == str(tmp_path / "mnist" / f"{FILES['train_images']}.gz")
+    deprecated = r"^fetch\(dataDir=\.\.\.\) is deprecated; use fetch\(data_dir=\.\.\.\), as for Dataset$"
+    with pytest.warns(DeprecationWarning, match=deprecated) as caught:
+        assert fetch("mnist", dataDir=tmp_path, download=False) == paths
+    assert caught[0].filename == __file__   # the warning points at the caller's line
+    with pytest.raises(TypeError, match="fetch: got data_dir=.* and its old name dataDir=.*; give data_dir"):
+        fetch("mnist", data_dir=tmp_path, dataDir=tmp_path)
 
 
 # -------------------------------------------------------------- toy sets

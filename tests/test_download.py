@@ -171,6 +171,21 @@ def test_a_failed_download_keeps_the_old_file_as_it_was(tmp_path, server, umask,
     assert old.read_bytes() == b"an older copy" and mode(old) == 0o604
 
 
+def test_a_terminal_is_shown_a_progress_bar(tmp_path, server, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    download.downloadFile(f"{server}/good/{LABELS}.gz", tmp_path, LABELS, dataset.SHA256["mnist"][LABELS])
+    lines = sys.stderr.getvalue().split("\r")[1:]
+    assert lines[-1] == f"{LABELS}: [{'=' * 30}] 0.0/0.0 MiB\n"   # 28,881 bytes, in one line redrawn
+    assert all(line.startswith(f"{LABELS}: [") and line.endswith(" MiB") for line in lines[:-1])
+
+
 def test_content_sha256_is_that_of_the_decompressed_content():
     raw = bytes(range(256)) * 10
     digest = hashlib.sha256(raw).hexdigest()

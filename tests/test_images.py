@@ -175,13 +175,13 @@ def test_predict_image_has_help():
 
 # ------------------------------------------------------------ bit depths
 def page(dtype=np.uint8):
-    """A dark "7" on white paper, with grey anti-aliased edges, as 8-bit grey levels."""
+    """A "7" in dark grey ink on white paper, with lighter anti-aliased edges, as 8-bit grey levels."""
     levels = np.full((120, 90), 255, dtype=np.uint8)
-    levels[20:30, 15:75] = 0
+    levels[20:30, 15:75] = 40
     for row in range(30, 100):
         column = 75 - (row - 30) * 40 // 70
-        levels[row, column - 6:column + 6] = 0
-        levels[row, column + 6] = 128
+        levels[row, column - 6:column + 6] = 40
+        levels[row, column + 6] = 150
     return levels
 
 
