@@ -44,8 +44,7 @@ class Loss:
     def _check(self, yPred, yTrue):
         """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
         yPred = np.asarray(yPred)
-        if yPred.dtype.kind != "f":
-            yPred = yPred.astype(np.float64)
+        yPred = yPred if yPred.dtype.kind == "f" else yPred.astype(np.float64)
         yTrue = np.asarray(yTrue, dtype=yPred.dtype)
         if yPred.shape != yTrue.shape:
             raise ValueError(

@@ -18,8 +18,6 @@ One training step is the chapter's loop in four lines::
 callbacks and progress output (see :mod:`training`).
 """
 
-import os
-
 import numpy as np
 
 import saving
@@ -31,7 +29,7 @@ from saving import readArchive, writeArchive  # noqa: F401  (also for models mad
 from tables import formatTable
 
 
-class Model:
+class Model(saving.Saveable):
     """What every trainable model is: an MLP, an autoencoder, a VAE, a GAN, or one of your own.
 
     A model says four things, and everything else (``train``, ``save``,
@@ -48,7 +46,8 @@ class Model:
 
     To be saved, a model made of parts also names them in ``PARTS`` (name ->
     class), keeps its own settings in ``record()`` and is rebuilt from both
-    by ``fromParts`` (see :mod:`saving`).
+    by ``fromParts``: see :class:`saving.Saveable`, whose ``save`` and
+    ``load`` every model inherits.
 
     A fifth model (a beta-VAE, a conditional GAN) subclasses ``Model`` and
     writes these; ``Autoencoder`` is the shortest to copy.
@@ -57,9 +56,6 @@ class Model:
     METRICS = ()           # names train can record
     DEFAULT_METRICS = ()   # what train records when metrics is empty
     LOGGED = ()            # the figures every epoch's logs hold, asked for or not
-    PARTS = {}             # name -> class of each saved part, for models made of parts
-    RECORD = None          # the name of the model's own settings in a saved file
-    FORMAT = 1             # the version of that record's layout
 
     def parts(self):
         raise NotImplementedError
@@ -78,7 +74,7 @@ class Model:
 
     def checkLoss(self, loss):
         """The loss ``train`` uses: ``loss`` itself, checked (a VAE and a GAN have their own)."""
-        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as MSE()")
+        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as CrossEntropy() or MSE()")
 
     def networks(self, x):
         """``(name, MLP, its inputs)`` for each network, given the inputs ``x``: for the dead-unit remark."""
@@ -180,44 +176,6 @@ class Model:
                 raise ValueError(f"{owner}.setWeights: array {index} has shape {np.shape(value)}, "
                                  f"expected {parameter.shape}")
             np.copyto(parameter, value)
-
-    # -------------------------------------------------------- persistence
-    def save(self, path):
-        """Write the whole model (architecture, weights, optimizer state, settings) to one ``.npz`` file.
-
-        The file holds only numeric arrays and JSON strings, so ``load``
-        never needs pickle. It is written atomically (a failed save keeps
-        the old file); ``.npz`` is appended when missing. Returns the path.
-        """
-        return writeArchive(path, self.toArrays())
-
-    @classmethod
-    def load(cls, path):
-        """Rebuild a model written by ``save``: same parts, weights, optimizer state and settings.
-
-        The whole file is checked before anything is allocated; a file that
-        is unreadable, of another kind, or inconsistent raises ``ValueError``
-        naming the file and the part.
-        """
-        return saving.loadModel(cls, path)
-
-    def toArrays(self, prefix=""):
-        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``."""
-        return saving.partsToArrays(self, prefix)
-
-    @classmethod
-    def fromArrays(cls, arrays, prefix="", source="arrays"):
-        """The model that ``toArrays(prefix)`` described, after checking every part of it."""
-        return saving.partsFromArrays(cls, arrays, prefix, source)
-
-    def record(self):
-        """The model's own settings (JSON values) that ``save`` stores beside its parts."""
-        return {}
-
-    @classmethod
-    def fromParts(cls, record, parts):
-        """The model rebuilt from its ``record()`` and its loaded ``parts`` (name -> part)."""
-        return cls(**parts)
 
 
 class MLP(Model):
@@ -357,9 +315,6 @@ class MLP(Model):
         test = self.evaluate(dataset.x_test, dataset.y_test, loss)
         return {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
 
-    def checkLoss(self, loss):
-        return checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
-
     def checkData(self, dataset):
         checkDataset("train", dataset, {"x": (self.inputDim, "the network"),
                                         "y": (self.outputDim, "the network's last layer")})
@@ -383,21 +338,9 @@ class MLP(Model):
         return {"loss": loss(yPred, y), "accuracy": accuracy(yPred, y)}
 
     # -------------------------------------------------------- persistence
-    def toArrays(self, prefix=""):
-        """Everything ``save`` writes (architecture, weights, optimizer state) under names starting with ``prefix``."""
-        return saving.modelArrays(self, prefix)
-
-    @classmethod
-    def fromArrays(cls, arrays, prefix="", source="arrays"):
-        """The MLP that ``toArrays(prefix)`` described, after checking every part of it.
-
-        Raises
-        ------
-        ValueError
-            Naming ``source`` and the part, for a wrong format version,
-            dtype, activation, optimizer, reference, size, shape or key.
-        """
-        return saving.modelFromArrays(cls, arrays, prefix, source)
+    # The archive layout of an MLP (architecture, weights, optimizer state) lives in saving.py.
+    toArrays = saving.modelArrays
+    fromArrays = classmethod(saving.modelFromArrays)
 
     # ------------------------------------------------------------ display
     def summary(self):

@@ -43,6 +43,58 @@ KINDS = {"architecture": ("an", "MLP"), "autoencoder": ("an", "Autoencoder"), "v
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, IndexError)
 
 
+class Saveable:
+    """What saving and loading need of a model, and the ``save`` and ``load`` every model inherits.
+
+    An ``MLP`` writes its own arrays (``toArrays``, ``fromArrays``). A model
+    made of parts names them in ``PARTS`` (name -> class, each part itself
+    saveable), keeps its own settings in ``record()`` (JSON values, stored as
+    ``RECORD`` with the layout's version ``FORMAT``) and is rebuilt from both
+    by ``fromParts``; each part is stored under its name as prefix.
+    """
+
+    PARTS = {}      # name -> class of each saved part
+    RECORD = None   # the name of the model's own settings in a saved file
+    FORMAT = 1      # the version of that record's layout
+
+    def save(self, path):
+        """Write the whole model (architecture, weights, optimizer state, settings) to one ``.npz`` file.
+
+        The file holds only numeric arrays and JSON strings, so ``load``
+        never needs pickle. It is written atomically (a failed save keeps
+        the old file); ``.npz`` is appended when missing. Returns the path.
+        """
+        return writeArchive(path, self.toArrays())
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model written by ``save``: same parts, weights, optimizer state and settings.
+
+        The whole file is checked before anything is allocated; a file that
+        is unreadable, of another kind, or inconsistent raises ``ValueError``
+        naming the file and the part.
+        """
+        return loadModel(cls, path)
+
+    def toArrays(self, prefix=""):
+        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``."""
+        return partsToArrays(self, prefix)
+
+    @classmethod
+    def fromArrays(cls, arrays, prefix="", source="arrays"):
+        """The model that ``toArrays(prefix)`` described, after checking every part of it."""
+        return partsFromArrays(cls, arrays, prefix, source)
+
+    def record(self):
+        """The model's own settings (JSON values) that ``save`` stores beside its parts."""
+        return {}
+
+    @classmethod
+    def fromParts(cls, record, parts):
+        """The model rebuilt from its ``record()`` and its loaded ``parts`` (name -> part)."""
+        return cls(**parts)
+
+
 def loadModel(cls, path):
     """``cls.load(path)``: read the file (or model folder), make sure it holds a ``cls``, rebuild it.
 

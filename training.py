@@ -14,7 +14,8 @@ An autoencoder, a VAE and a GAN write their own step and train with the same
 loop. Around it stand three small safety nets, each a class below:
 ``_LastGoodWeights`` (a diverging step puts the weights back), ``_CtrlC``
 (Ctrl-C stops between two steps, never inside one) and ``_Progress`` (the
-progress line on a terminal).
+progress line on a terminal); ``diagnostics.DeadUnitRemark`` adds a warning to
+an epoch's line when most of a ReLU layer has died.
 
 >>> import numpy as np
 >>> from nn import MLP
@@ -47,14 +48,11 @@ from checks import checkInteger, checkMetrics
 def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose):
     """``Model.train``: check everything before any work, then run the loop; see its docstring."""
     owner = f"{type(model).__name__}.train"
-    if isinstance(loss, int) and not isinstance(loss, bool):
-        raise TypeError(f"{owner}: loss must be a Loss or None, got int {loss}; "
-                        f"give the epochs by name: train(dataset, epochs={loss})")
     loss = model.checkLoss(loss)
     checkInteger(owner, "epochs", epochs)
     model.checkData(dataset)
     metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
-    events = _events(callbacks, tensorboard, list(dict.fromkeys(metrics + list(model.LOGGED))))
+    events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard)
     try:
         return loop(model, dataset, loss, epochs, metrics, events, verbose)
     except FloatingPointError:
@@ -62,21 +60,11 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
         raise
 
 
-def _events(callbacks, tensorboard, logged):
-    """``{event: [functions]}`` from ``train``'s arguments; a callback that monitors a figure of ``logged`` checks it now."""
-    events = callbackModule.collect(callbacks, logged)
-    if tensorboard:
-        board = callbackModule.TensorBoard()
-        events["on_epoch_end"].append(board.on_epoch_end)
-        events["on_train_end"].append(board.on_train_end)
-    return events
-
-
 def loop(model, dataset, loss, epochs, metrics, events, verbose):
     """Run ``model.trainStep`` on every mini-batch of ``dataset`` for ``epochs`` epochs; return the history."""
     history = {name: [] for name in metrics}
     weights, ctrlC, progress = _LastGoodWeights(model), _CtrlC(), _Progress(len(dataset), verbose)
-    remark = _DeadUnitRemark(model, dataset) if verbose else None
+    remark = diagnostics.DeadUnitRemark(model, dataset.x_train[:1000])
     model.stop_training, finished = False, 0
     try:
         ctrlC.catch()
@@ -91,9 +79,8 @@ def loop(model, dataset, loss, epochs, metrics, events, verbose):
                 progress.show(batch + 1, sums)
                 ctrlC.check()
             progress.clear()
-            weights.checkParameters(epoch)
             logs = {**sums.means(), **_testFigures(model, dataset, loss, metrics)}
-            weights.checkFigures(logs, f"after epoch {epoch + 1}")
+            weights.checkEpoch(logs, epoch)
             for name in metrics:
                 history[name].append(logs[name])
             if verbose:
@@ -127,7 +114,7 @@ def _testFigures(model, dataset, loss, metrics):
 def _printEpoch(epoch, epochs, seconds, logs, metrics, remark):
     """One line an epoch, as in Keras: ``Epoch 3/10 - 0.81s - train_loss: 0.1234``, and the remark."""
     shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
-    note = remark() if remark else None
+    note = remark()
     shown += f" - {note}" if note else ""
     print(f"Epoch {epoch + 1}/{epochs} - {seconds:.2f}s{shown}", flush=True)
 
@@ -168,41 +155,21 @@ class _LastGoodWeights:
         with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below
             figures = takeStep()
         if not all(math.isfinite(value) for value in figures.values()):
-            self.model.setWeights(self.snapshots[(self.steps + 1) % 2] if self.steps else before)
-            raise FloatingPointError(f"training diverged: {figures} at {where}; the weights were restored to "
-                                     f"those of the last finite values; try a lower learning rate")
+            self._restore(self.snapshots[(self.steps + 1) % 2] if self.steps else before,
+                          f"{figures} at {where}; the weights were restored to those of the last finite values")
         self.steps += 1
         return figures
 
-    def checkParameters(self, epoch):
-        """After an epoch: its last step may have made the weights themselves non-finite."""
-        if not all(np.isfinite(parameter).all() for parameter, _ in self.model.parameters()):
-            self.model.setWeights(self.snapshots[(self.steps + 1) % 2])
-            raise FloatingPointError(
-                f"training diverged: the last step of epoch {epoch + 1} made the weights non-finite; "
-                f"they were restored to those before it; try a lower learning rate")
+    def checkEpoch(self, logs, epoch):
+        """After an epoch: its last step may have made the weights, or the test figures, non-finite."""
+        weights = all(np.isfinite(parameter).all() for parameter, _ in self.model.parameters())
+        if not (weights and all(math.isfinite(value) for value in logs.values())):
+            what = f"{logs} after epoch {epoch + 1}" if weights else f"the last step of epoch {epoch + 1} made the weights non-finite"
+            self._restore(self.snapshots[(self.steps + 1) % 2], f"{what}; the weights were restored to those before that step")
 
-    def checkFigures(self, logs, where):
-        """The test figures too: a NaN or infinite one is divergence, as a training figure is."""
-        if not all(math.isfinite(value) for value in logs.values()):
-            self.model.setWeights(self.snapshots[(self.steps + 1) % 2])
-            raise FloatingPointError(f"training diverged: {logs} {where}; the weights were restored to "
-                                     f"those before the epoch's last step; try a lower learning rate")
-
-
-class _DeadUnitRemark:
-    """Say once, on an epoch's line, when most of a ReLU layer has died (a learning rate too large does that)."""
-
-    def __init__(self, model, dataset):
-        self.model, self.x, self.said = model, dataset.x_train[:1000], False
-
-    def __call__(self):
-        if self.said:
-            return None
-        warnings = [f"{name}: {warning}" if name else warning for name, network, inputs in self.model.networks(self.x)
-                    for warning in [diagnostics.deadUnitWarning(network, inputs)] if warning]
-        self.said = bool(warnings)
-        return "WARNING: " + "; ".join(warnings) if warnings else None
+    def _restore(self, weights, what):
+        self.model.setWeights(weights)
+        raise FloatingPointError(f"training diverged: {what}; try a lower learning rate")
 
 
 class _CtrlC:

@@ -322,7 +322,7 @@ def test_bad_training_arguments_fail_before_any_work():
     weights = autoencoder.getWeights()
     with pytest.raises(ValueError, match=r"unknown metric\(s\) \['test_accuracy'\]; known metrics"):
         autoencoder.train(imageData(), MSE(), epochs=1, metrics=["test_accuracy"])
-    with pytest.raises(TypeError, match="loss must be a Loss such as MSE"):
+    with pytest.raises(TypeError, match=r"loss must be a Loss such as CrossEntropy\(\) or MSE\(\)"):
         autoencoder.train(imageData(), "mse", epochs=1)
     with pytest.raises(ValueError, match="Autoencoder.train: epochs must be a positive integer, got 0"):
         autoencoder.train(imageData(), MSE(), epochs=0)

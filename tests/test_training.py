@@ -409,12 +409,6 @@ def test_the_loss_is_checked_and_clipped_once_per_step(monkeypatch):
     assert len(calls) == len(data)
 
 
-def test_a_positional_epoch_count_where_the_loss_goes_says_how_to_call():
-    model, data, _ = fourModels()["GAN"]
-    with pytest.raises(TypeError, match=r"GAN.train: loss must be a Loss or None, got int 3; .*train\(dataset, epochs=3\)"):
-        model.train(data, 3)
-
-
 def test_a_vae_takes_its_negative_elbo_and_nothing_else():
     model, data, _ = fourModels()["VAE"]
     assert model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)["train_loss"]
