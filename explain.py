@@ -51,7 +51,6 @@ import numpy as np
 
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from autoencoder import Autoencoder
-from layers import Dense
 from loss import CrossEntropy, Loss, MSE
 from nn import MLP
 from optimizer import SGD, Adam
@@ -65,7 +64,11 @@ CORNER = 4     # rows and columns of the corner shown of a summarised matrix
 # activations', losses' and optimizers' own code is what the explanation checks, so it must not be used here.
 
 class _ActivationFormula:
-    """The formula of one of the chapter's activations: ``a = f(z)`` and its derivative, in words and in LaTeX."""
+    """The formula of one of the chapter's activations: ``a = f(z)`` and its derivative, in words and in LaTeX.
+
+    ``derivativeText`` and ``derivativeLatex`` are the right-hand side of
+    ``σ'(z) = ...`` with ``Z`` standing for the layer's ``z^l``.
+    """
 
     def __init__(self, name, text, latex, derivativeText, derivativeLatex, function, derivative=None):
         self.name, self.text, self.latex = name, text, latex
@@ -96,30 +99,29 @@ def _activationFormula(activation):
     else:
         return None
     if kind is Identity:
-        return _ActivationFormula("Identity", "σ(z) = z", r"\sigma(z) = z", "σ'(z) = 1", r"\sigma'(z) = 1",
-                                  lambda z: z.copy(), np.ones_like)
+        return _ActivationFormula("Identity", "σ(z) = z", r"\sigma(z) = z", "1", "1", lambda z: z.copy(), np.ones_like)
     if kind is Sigmoid:
         return _ActivationFormula("Sigmoid", "σ(z) = 1 / (1 + e^-z)", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
-                                  "σ'(z) = σ(z) (1 - σ(z))", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
+                                  "σ(Z) (1 - σ(Z))", r"\sigma(Z)\,(1 - \sigma(Z))",
                                   _sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z)))
     if kind is Tanh:
         return _ActivationFormula("Tanh", "σ(z) = tanh z", r"\sigma(z) = \tanh z",
-                                  "σ'(z) = 1 - tanh² z", r"\sigma'(z) = 1 - \tanh^2 z",
+                                  "1 - tanh² Z", r"1 - \tanh^2 Z",
                                   np.tanh, lambda z: 1 - np.tanh(z) ** 2)
     if kind is ReLU:
         # At z = 0 the derivative is taken as 0, the convention of the chapter's code, PyTorch and scikit-learn.
         return _ActivationFormula("ReLU", "σ(z) = max(0, z)", r"\sigma(z) = \max(0, z)",
-                                  "σ'(z) = 1 if z > 0 else 0", r"\sigma'(z) = [z > 0]",
+                                  "1 if Z > 0 else 0", r"[Z > 0]",
                                   lambda z: np.where(z > 0, z, 0.0), lambda z: (z > 0).astype(np.float64))
     if kind is LeakyReLU:
         epsilon = float(activation.epsilon)
         return _ActivationFormula("LeakyReLU", f"σ(z) = max(εz, z), ε = {epsilon:g}",
                                   rf"\sigma(z) = \max(\varepsilon z, z),\ \varepsilon = {epsilon:g}",
-                                  "σ'(z) = 1 if z > 0 else ε", r"\sigma'(z) = 1 \text{ if } z > 0 \text{ else } \varepsilon",
+                                  "1 if Z > 0 else ε", r"1 \text{ if } Z > 0 \text{ else } \varepsilon",
                                   lambda z: np.where(z > 0, z, epsilon * z),
                                   lambda z: np.where(z > 0, 1.0, epsilon))
-    return _ActivationFormula("Softmax", "σ(z)_i = e^z_i / Σ_j e^z_j", r"\sigma(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}",
-                              "J = diag(a) - a aᵀ", r"J = \operatorname{diag}(a) - a a^\top", _softmax)
+    return _ActivationFormula("Softmax", "σ(z)_i = e^z_i / Σ_j e^z_j",
+                              r"\sigma(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}", None, None, _softmax)
 
 
 def _softmaxJacobian(a):
@@ -224,7 +226,8 @@ def _optimizerDescription(optimizer):
                 "m̂ = m / (1 - β1^t),  v̂ = v / (1 - β2^t),  θ ← θ - α m̂ / (√v̂ + ε)",
                 r"\text{Adam: } t \leftarrow t + 1,\ m \leftarrow \beta_1 m + (1 - \beta_1) g,\ "
                 r"v \leftarrow \beta_2 v + (1 - \beta_2) g^2,\ \hat m = \frac{m}{1 - \beta_1^t},\ "
-                r"\hat v = \frac{v}{1 - \beta_2^t},\ \theta \leftarrow \theta - \frac{\alpha\, \hat m}{\sqrt{\hat v} + \epsilon}",
+                r"\hat v = \frac{v}{1 - \beta_2^t},\ "
+                r"\theta \leftarrow \theta - \frac{\alpha\, \hat m}{\sqrt{\hat v} + \epsilon}",
                 f"α = {optimizer.learningRate:g}, β1 = {optimizer.beta_1:g}, β2 = {optimizer.beta_2:g}, "
                 f"ε = {optimizer.epsilon:g}",
                 rf"\alpha = {_latexHyperparameter(optimizer.learningRate)},\ \beta_1 = {optimizer.beta_1:g},\ "
@@ -238,7 +241,8 @@ def _optimizerDescription(optimizer):
         return ("SGD: θ ← θ - η g", r"\text{SGD: } \theta \leftarrow \theta - \eta g",
                 f"η = {optimizer.learningRate:g}", rf"\eta = {_latexHyperparameter(optimizer.learningRate)}")
     name = type(optimizer).__name__
-    return (f"{name}.step (yours): its formula is not known here", rf"\text{{{name}.step (yours)}}", repr(optimizer), "")
+    return (f"{name}.step (yours): its formula is not known here", rf"\text{{{name}.step (yours)}}",
+            repr(optimizer), "")
 
 
 def _float64(value):
@@ -466,7 +470,7 @@ class Explanation:
         return self.text()
 
     def text(self, sample=None, full=None, digits=None):
-        """The explanation for a terminal: aligned, rounded to ``digits`` decimals, matrices labelled by row and column."""
+        """The explanation for a terminal: aligned, rounded to ``digits`` decimals, matrices labelled."""
         return _renderText(self, *self._options(sample, full, digits))
 
     def toMarkdown(self, sample=None, full=None, digits=None):
@@ -740,8 +744,9 @@ class _Builder:
                 if modelDelta is not None and modelX is not None:
                     referenceDW, referenceDb = modelDelta.T @ modelX, modelDelta.sum(axis=0)
                 culprit = f"{type(layer).__name__}.backward"
-                self.add(Line(f"dL/dW^{l}", f"dL/dW^{l}", f"δ^{l} (a^{l - 1})ᵀ", rf"\frac{{\partial L}}{{\partial W^{{{l}}}}}",
-                              rf"\delta^{{{l}}} (a^{{{l - 1}}})^\top", dW, culprit=culprit),
+                self.add(Line(f"dL/dW^{l}", f"dL/dW^{l}", f"δ^{l} (a^{l - 1})ᵀ",
+                              rf"\frac{{\partial L}}{{\partial W^{{{l}}}}}", rf"\delta^{{{l}}} (a^{{{l - 1}}})^\top",
+                              dW, culprit=culprit),
                          _float64(record.get("dW")), referenceDW)
                 self.add(Line(f"dL/db^{l}", f"dL/db^{l}", f"δ^{l}", rf"\frac{{\partial L}}{{\partial b^{{{l}}}}}",
                               rf"\delta^{{{l}}}", db, culprit=culprit), _float64(record.get("db")), referenceDb)
@@ -816,10 +821,11 @@ class _Builder:
         else:
             self.add(line)
             line.status = "not checked"
-            line.notes.append((f"{name} is yours: its value is the formula.", f"`{name}` is yours: its value is the formula."))
+            line.notes.append((f"{name} is yours: its value is the formula.",
+                               f"`{name}` is yours: its value is the formula."))
 
     def filledLoss(self, p, y, name, value):
-        """The chapter's formula for one sample with its numbers, and its value: ``(text, latex)``, 4 outputs at most."""
+        """The chapter's formula for one sample, its numbers and value: ``(text, latex)``, 4 outputs at most."""
         shown = min(len(p), 4)
         more = len(p) > shown
         if name == "MSE":
@@ -877,12 +883,13 @@ class _Builder:
         tolerance = None
         if formula and formula.derivative is not None:
             slope = formula.derivative(zl)
-            self.add(Line(f"sigma'(z^{l})", f"σ'(z^{l})", formula.derivativeText.split(" = ", 1)[1].replace("z", f"z^{l}"),
-                          rf"\sigma'(z^{{{l}}})", formula.derivativeLatex.split(" = ", 1)[1].replace("z", f"z^{{{l}}}"),
-                          slope, perSample=True))
+            self.add(Line(f"sigma'(z^{l})", f"σ'(z^{l})", formula.derivativeText.replace("Z", f"z^{l}"),
+                          rf"\sigma'(z^{{{l}}})", formula.derivativeLatex.replace("Z", f"z^{{{l}}}"), slope,
+                          perSample=True))
             delta = slope * gradient
             reference = None if modelZ is None or modelIn is None else formula.derivative(modelZ) * modelIn
-            text, latex = f"σ'(z^{l}) ⊙ dL/da^{l}", rf"\sigma'(z^{{{l}}}) \odot \frac{{\partial L}}{{\partial a^{{{l}}}}}"
+            text = f"σ'(z^{l}) ⊙ dL/da^{l}"
+            latex = rf"\sigma'(z^{{{l}}}) \odot \frac{{\partial L}}{{\partial a^{{{l}}}}}"
         elif formula:   # Softmax: a Jacobian per sample
             jacobian = _softmaxJacobian(al)
             self.add(Line(f"J^{l}", f"J^{l}", f"diag(a^{l}) - a^{l} (a^{l})ᵀ", f"J^{{{l}}}",
@@ -897,7 +904,8 @@ class _Builder:
             delta = _measuredDelta(forward, zl, gradient)
             reference = None if modelZ is None or modelIn is None else _measuredDelta(forward, modelZ, modelIn)
             tolerance = max(self.tolerance, 1e-6)
-            text, latex = f"σ'(z^{l}) ⊙ dL/da^{l}", rf"\sigma'(z^{{{l}}}) \odot \frac{{\partial L}}{{\partial a^{{{l}}}}}"
+            text = f"σ'(z^{l}) ⊙ dL/da^{l}"
+            latex = rf"\sigma'(z^{{{l}}}) \odot \frac{{\partial L}}{{\partial a^{{{l}}}}}"
         line = self.add(Line(f"delta^{l}", f"δ^{l}", text, rf"\delta^{{{l}}}", latex, delta, perSample=True,
                              culprit=culprit), modelDelta, reference, tolerance)
         if not formula:
@@ -921,7 +929,8 @@ class _Builder:
                     "categorical -Σ y ln p after a Softmax, a different loss; here it would be:",
                     r"This is not $p - y$: the chapter's CrossEntropy scores every output as its own yes/no "
                     r"classifier, so $\partial L/\partial a$ keeps the $(1 - y)\ln(1 - p)$ terms; $p - y$ is the "
-                    r"gradient of the categorical $-\sum y \ln p$ after a Softmax, a different loss; here it would be:"))
+                    r"gradient of the categorical $-\sum y \ln p$ after a Softmax, a different loss; "
+                    r"here it would be:"))
                 self.add(Line("(p-y)/n", "(p - y)/n", "", r"(p - y)/n", "", (al - self.y) / len(self.y),
                               perSample=True))
         if (formula and formula.name == "Sigmoid" and l == L and type(self.loss).__call__ is CrossEntropy.__call__):
@@ -943,9 +952,11 @@ class _Builder:
             _, _, hyperText, hyperLatex = _optimizerDescription(optimizer)
             label = f"Layer {l}" + (f" ({part})" if part else "") + f": {type(optimizer).__name__}"
             if not layer.trainable:
-                self.heading(label + ", frozen (trainable=False): no step", label + ", frozen (`trainable=False`): no step")
+                self.heading(f"{label}, frozen (trainable=False): no step",
+                             f"{label}, frozen (`trainable=False`): no step")
                 for name, theta in (("W", W[l - 1]), ("b", b[l - 1])):
-                    self.add(Line(f"new {name}^{l}", f"{name}^{l} new", f"{name}^{l}", f"{name}^{{{l}}}_{{\\text{{new}}}}",
+                    self.add(Line(f"new {name}^{l}", f"{name}^{l} new", f"{name}^{l}",
+                                  f"{name}^{{{l}}}_{{\\text{{new}}}}",
                                   f"{name}^{{{l}}}", theta, culprit=f"{type(layer).__name__}.update"),
                              _float64(record.get(f"new {name}")), theta)
                 continue
@@ -1398,6 +1409,7 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
         raise TypeError(f"plotBackprop: expected an Explanation from explain(...), got {type(explanation).__name__}")
     import figures   # matplotlib only now: nothing else in this module needs it
     import networkplots
+    pyplot = figures.pyplot()   # without matplotlib: an ImportError naming the install command
     from matplotlib.collections import LineCollection
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.patches import Circle
@@ -1412,7 +1424,6 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
     width, height = count * spacing + 3.0, tallest + 2.2
     figure, axes = figures.newFigure(figsize or (0.85 * width + 1.4, 0.8 * height + 0.3))
     ax = axes[0, 0]
-    pyplot = figures.pyplot()
     activationMap, gradientMap = pyplot.get_cmap("PuOr_r"), pyplot.get_cmap("RdBu_r")
     gradientNorm = TwoSlopeNorm(0.0, -1.0, 1.0)
 
@@ -1442,7 +1453,7 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
                         va="center", fontsize=8, color="0.2")
         if elided:
             ax.text(column * spacing, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
-        caption = (rf"$x = a^0$" + f"\n{size} inputs" if column == 0 else
+        caption = (f"$x = a^0$\n{size} inputs" if column == 0 else
                    rf"$a^{column}$" + f"\n{explanation.activationNames[column - 1]}\n{size} neurons")
         ax.text(column * spacing, -tallest / 2 - 0.55, caption, ha="center", va="top", fontsize=9)
     collections = []

@@ -11,6 +11,7 @@ import figures
 from callbacks import Callback
 from checks import checkInteger
 
+
 def _epochIndex(values, monitor):
     """0-based epoch of the best value: lowest loss, highest accuracy (as EarlyStopping judges)."""
     return int(np.nanargmax(values) if monitor.endswith("accuracy") else np.nanargmin(values))

@@ -281,5 +281,3 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     ax.set(xlabel="x[:, 0]", ylabel="x[:, 1]",
            title="predicted class (background) and data" if title is None else title)
     return figures.finish(figure, save)
-
-

@@ -9,6 +9,7 @@ first time, or read from $DEEPBASICS_DATA_DIR / --data-dir):
 """
 
 import argparse
+import os
 import pathlib
 import sys
 import time
@@ -55,6 +56,24 @@ def parseArguments(argv=None):
     return arguments
 
 
+def arithmetic():
+    """NumPy, its BLAS and the BLAS's thread count: what the printed figures depend on, besides the processor.
+
+    OpenBLAS adds up a matrix product in an order that depends on its thread
+    count and on the kernels it picks for the processor, and training turns
+    those last-bit differences into different weights.
+    """
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]   # NumPy 1.26 and newer
+        name = {"scipy-openblas": "OpenBLAS", "openblas": "OpenBLAS"}.get(blas["name"], blas["name"])
+        blas = f"{name} {'.'.join(str(blas['version']).split('.')[:3])}"
+    except (TypeError, KeyError):
+        blas = "its BLAS"
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    threads = f"OPENBLAS_NUM_THREADS={threads}" if threads else "its default threads (OPENBLAS_NUM_THREADS not set)"
+    return f"NumPy {np.__version__} with {blas}, {threads}"
+
+
 def buildClassifier(learningRate, seed, dtype):
     """The chapter's network; one Adam instance serves all three layers."""
     classifier = MLP(dtype=dtype)
@@ -74,6 +93,7 @@ def main(argv=None):
                       batch_size=arguments.batch_size, data_dir=arguments.data_dir, seed=arguments.seed,
                       dtype=dtype)
     print(f"Loaded {dataset} in {time.perf_counter() - start:.2f}s")
+    print(f"Arithmetic: {arithmetic()}")   # the README's figures say on which they come back
     classifier = buildClassifier(arguments.learning_rate, arguments.seed, dtype)
     classifier.summary()
     start = time.perf_counter()

@@ -162,6 +162,8 @@ def test_example_trains_on_mnist_and_saves(tmp_path):
          "--data-dir", str(folder), "--save", str(saved)],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    import numpy as np
+    assert f"Arithmetic: NumPy {np.__version__} with " in result.stdout   # what the figures depend on
     line = [line for line in result.stdout.splitlines() if line.startswith("Epoch 1/1")][0]
     for metric in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
         assert f"{metric}: " in line
@@ -296,3 +298,17 @@ def test_make_images_reaches_the_readmes_figures_and_draws_both_pictures(mnistDi
     assert printed.groups() == stated.groups()
     for name in ("history.png", "network.png"):
         assert (tmp_path / name).stat().st_size > 5000
+
+
+def test_readme_installs_into_a_virtual_environment_and_says_why():
+    """deepbasics' modules are top-level modules with generic names: the README installs them in a venv."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    venv, install = "python -m venv .venv && . .venv/bin/activate", 'python -m pip install -e ".[test]"'
+    assert venv in lines and install in lines and lines.index(venv) == lines.index(install) - 1
+    why = re.search(r"Why a virtual environment: (.*?) `\.venv` keeps them apart", readmeText())
+    assert why, "the README should say why it installs into a virtual environment"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    modules = set(re.findall(r'"(\w+)"', re.search(r"^py-modules = \[(.*?)\]", pyproject, re.MULTILINE).group(1)))
+    named = set(re.findall(r"`(\w+)`", why.group(1)))
+    assert len(named & modules) >= 5 and "dataset" in named, named
+    assert named - modules <= {"MLP", "Dataset"}, f"the README names modules deepbasics does not install: {named}"

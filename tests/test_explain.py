@@ -4,12 +4,15 @@ import copy
 import doctest
 import math
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from autoencoder import Autoencoder
+from conftest import ROOT
 import explain as explainModule
 from explain import explain, plotBackprop
 from layers import Dense
@@ -308,7 +311,8 @@ def test_print_aligns_rounds_and_labels_rows_and_columns():
     text = str(explain(figureOne(), X, Y, CrossEntropy()))
     lines = text.splitlines()
     assert lines[0] == "One training step of MLP 3-4-2 (float64) on 1 sample, loss CrossEntropy()"
-    assert "✓  a^1 = σ(z^1)" in text and "✓  dL/dW^2 = δ^2 (a^1)ᵀ" in text and "All 27 checked values agree" in text
+    assert "✓  a^1 = σ(z^1)" in text and "✓  dL/dW^2 = δ^2 (a^1)ᵀ" in text
+    assert lines[-1] == "All 27 checked values agree with the model."
     starts = {line.index("[") for line in lines if re.match(r"^[✓ ]  (a\^\d|z\^\d|b\^\d|a\^0 = x)", line)}
     assert len(starts) == 1, "the vectors of the forward pass start in one column"
     header = next(line for line in lines if line.startswith("   W^1 "))
@@ -391,7 +395,8 @@ def test_an_autoencoder_is_explained_towards_its_own_input():
     (lambda: explain(figureOne(), [1.0, 2.0], Y, MSE()), ValueError, "x has shape (2,); expected (3,)"),
     (lambda: explain(figureOne(), X, [1.0, 0.0, 0.0], MSE()), ValueError, "y has shape (3,) but"),
     (lambda: explain(figureOne(), X, None, MSE()), ValueError, "only an Autoencoder may leave it out"),
-    (lambda: explain(figureOne(), [X, X], [Y, Y], MSE(), sample=2), ValueError, "sample=2 is outside the batch of 2"),
+    (lambda: explain(figureOne(), [X, X], [Y, Y], MSE(), sample=2), ValueError,
+     "sample=2 is outside the batch of 2"),
     (lambda: explain(figureOne(), X, Y, MSE(), sample=1.0), TypeError, "sample must be an int"),
     (lambda: explain(figureOne(), X, Y, MSE(), tolerance=0), ValueError, "tolerance must be a positive number"),
     (lambda: explain(figureOne(), X, Y, MSE()).text(sample=1), ValueError, "outside the batch of 1 sample"),
@@ -425,3 +430,24 @@ def test_plot_backprop_draws_figure_one_with_activations_and_gradients(tmp_path)
     assert "loss 1.2764" in ax.get_title()
     with pytest.raises(TypeError, match="expected an Explanation"):
         plotBackprop(figureOne())
+
+
+def test_without_matplotlib_explain_works_and_the_picture_names_the_install_command():
+    code = ("import sys\n"
+            "sys.modules['matplotlib'] = None\n"
+            "from nn import MLP\n"
+            "from layers import Dense\n"
+            "from loss import MSE\n"
+            "from explain import explain, plotBackprop\n"
+            "model = MLP()\n"
+            "model.addLayer(Dense(3, 2, seed=0))\n"
+            "explanation = explain(model, [1.0, 2.0, 3.0], [0.0, 1.0], MSE())\n"
+            "print(explanation.passed)\n"
+            "try:\n"
+            "    plotBackprop(explanation)\n"
+            "except ImportError as error:\n"
+            "    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "True"
+    assert 'pip install "deepbasics[plot]"' in result.stdout

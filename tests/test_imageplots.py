@@ -1,4 +1,4 @@
-"""imageimageplots.py: the tiles and captions of an image grid, and a classifier's confusion, mistakes and boundary."""
+"""imageplots.py: the tiles and captions of an image grid, and a classifier's confusion, mistakes and boundary."""
 
 import re
 

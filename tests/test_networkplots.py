@@ -1,4 +1,4 @@
-"""networknetworkplots.py: the circles and connections of a network, each neuron's weight tile, and the activation curves."""
+"""networkplots.py: a network's circles and connections, each neuron's weight tile, and the activation curves."""
 
 import numpy as np
 import pytest
