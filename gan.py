@@ -46,7 +46,7 @@ import numpy as np
 import nn
 from activations import Sigmoid
 from checks import checkChain, checkDataset, checkInstance, checkInteger, checkNumber
-from loss import CrossEntropy, Loss
+from loss import CrossEntropy
 
 
 class GAN(nn.Model):

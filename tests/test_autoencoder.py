@@ -466,11 +466,3 @@ def test_benchmark_compares_with_pytorch(mnistDir):
     for library in ("deepbasics", "pytorch"):
         assert re.search(rf"^{library}: Test PSNR: noisy \d+\.\d dB -> denoised \d+\.\d dB", result.stdout, re.M)
     assert "deepbasics - pytorch: " in result.stdout
-
-
-def test_docstring_example_runs():
-    import doctest
-
-    import autoencoder
-    failures, tried = doctest.testmod(autoencoder, verbose=False)
-    assert failures == 0 and tried > 0

@@ -428,11 +428,3 @@ def test_pytorch_reference_trains_and_prints_the_score(smallClassifier):
     assert re.search(r"deepbasics / PyTorch = \d+\.\d\d$", result.stdout, re.MULTILINE)
     assert re.search(r"^MNIST score \(PyTorch\): generated \d+\.\d, real test digits \d+\.\d$", result.stdout,
                      re.MULTILINE)
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import gan
-    failures, tried = doctest.testmod(gan, verbose=False)
-    assert failures == 0 and tried >= 8

@@ -365,15 +365,7 @@ def test_load_refuses_files_that_are_not_vaes(tmp_path):
         VAE.load(mismatched)
 
 
-# ------------------------------------------------------- docs, example, benchmark
-def test_docstring_example_runs():
-    import doctest
-
-    import vae
-    failures, tried = doctest.testmod(vae, verbose=False)
-    assert failures == 0 and tried > 0
-
-
+# ------------------------------------------------------- example, benchmark
 @pytest.mark.slow
 def test_example_prints_the_test_elbo_writes_three_pictures_and_saves(tmp_path):
     folder = conftest.dataDir()
