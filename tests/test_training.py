@@ -1,4 +1,5 @@
 import copy
+import os
 import pickle
 import signal
 import sys
@@ -421,3 +422,21 @@ def test_the_dead_unit_remark_names_the_network_of_a_model_made_of_several(capsy
     model.encoder.layers[0].b[:] = -100.0       # every encoder unit dead
     model.train(data, loss=loss, epochs=1)
     assert "WARNING: encoder: layer 0 (ReLU): 3 of 3 units (100%) never fire" in capsys.readouterr().out
+
+
+def test_in_a_notebook_training_prints_one_line_per_epoch_and_no_progress_bar():
+    """Jupyter's stdout is no terminal: the bar would add a line at every redraw, so only the epoch lines show."""
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("ipykernel")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    source = ("import sys; sys.path[:0] = [{root!r}, {tests!r}]\n"
+              "from helpers import blobs, classifier\nfrom loss import CrossEntropy\n"
+              "classifier().train(blobs(n=400, batch_size=2), loss=CrossEntropy(), epochs=2, metrics=['train_loss'])"
+              ).format(root=root, tests=os.path.join(root, "tests"))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    text = "".join(output.get("text", "") for output in notebook.cells[0].outputs if output.output_type == "stream")
+    lines = text.splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"Epoch {epoch}/2 - ") for epoch, line in zip((1, 2), lines))
+    assert "\r" not in text and "[===" not in text
