@@ -29,20 +29,13 @@ Autoencoder(encoder=4-2, decoder=2-4, noise=GaussianNoise(std=0.1, bounds=(0.0, 
 (3, 4)
 """
 
-import json
 import math
-import os
 
 import numpy as np
 
-import nn
-import training
-from checks import checkChain, checkDataset, checkInstance, checkInteger, checkMetrics, checkNumber
+from checks import checkChain, checkInstance, checkNumber
 from loss import Loss
 from nn import MLP, Model
-
-METRICS = ("train_loss", "test_loss", "test_psnr")
-_FORMAT = 1   # version of the autoencoder's part of the file written by save()
 
 
 # ------------------------------------------------------------------- noise
@@ -268,62 +261,30 @@ class Autoencoder(Model):
         return (self.encoder, self.decoder)
 
     # ---------------------------------------------------------- training
-    def train(self, dataset, loss, epochs, metrics=(), tensorboard=False, callbacks=None, verbose=True):
-        """Train on noisy copies of ``dataset.x_train`` towards the clean ones.
+    METRICS = ("train_loss", "test_loss", "test_psnr")
+    LOGGED = ("train_loss",)
 
-        Every mini-batch ``x`` is corrupted afresh by ``noise``; the
-        dataset's ``y`` is not used (the target is the clean ``x``), so a
-        labelled ``Dataset(name="mnist")`` works as it is. Same conventions
-        as ``MLP.train``: the training loop is the same.
+    def trainStep(self, x, y, loss, metrics=()):
+        """One step on noisy copies of ``x (n, inputDim)`` towards the clean ``x``; ``y`` is not used.
 
-        Parameters
-        ----------
-        dataset : Dataset
-            ``x_train (n, inputDim)``; ``x_test`` for the test metrics.
-        loss : Loss
-            Usually ``MSE()``; ``CrossEntropy()`` for inputs in ``[0, 1]``.
-        epochs : int
-        metrics : list of str
-            Any of ``"train_loss"`` (the mean over the epoch's batches, on
-            noisy inputs), ``"test_loss"`` and ``"test_psnr"`` (on the test
-            set after the epoch, see :meth:`evaluate`).
-        tensorboard, callbacks, verbose
-            As for ``MLP.train``; callbacks receive this autoencoder as the model.
-
-        Returns
-        -------
-        dict from metric name to a list with one float per finished epoch.
-
-        Raises
-        ------
-        FloatingPointError
-            When the loss becomes NaN or infinite; the weights are restored
-            to those of the last finite loss.
+        Every batch is corrupted afresh by ``noise``, so a labelled
+        ``Dataset(name="mnist")`` trains an autoencoder as it is. Returns
+        ``{"train_loss": ...}``, the loss on the noisy inputs.
         """
-        self._checkTraining(dataset, loss, epochs, metrics)
+        x = np.asarray(x, dtype=self.dtype)
+        yPred = self.forward(x if self.noise is None else self.noise(x))
+        value, gradient = loss.valueAndGradient(yPred, x)
+        self.backward(gradient)
+        self.update()
+        return {"train_loss": value}
 
-        def step(x, y):
-            x = np.asarray(x, dtype=self.dtype)
-            yPred = self.forward(x if self.noise is None else self.noise(x))
-            value = loss(yPred, x)
-            self.backward(loss.gradient(yPred, x))
-            self.update()
-            return {"train_loss": value}
+    def testFigures(self, dataset, loss):
+        """``test_loss`` and ``test_psnr`` of :meth:`evaluate` on ``dataset.x_test``."""
+        figures = self.evaluate(dataset.x_test, loss)
+        return {"test_loss": figures["loss"], "test_psnr": figures["psnr"]}
 
-        def evaluateTest():
-            figures = self.evaluate(dataset.x_test, loss)
-            return {"test_loss": figures["loss"], "test_psnr": figures["psnr"]}
-
-        needsTest = any(name.startswith("test") for name in metrics)
-        return training.loop(self, dataset, step, epochs, metrics, evaluate=evaluateTest if needsTest else None,
-                             callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
-
-    def _checkTraining(self, dataset, loss, epochs, metrics):
-        """Fail before any work on anything ``train`` cannot use."""
-        checkInstance("Autoencoder.train", "loss", loss, Loss, "a Loss such as MSE()")
-        checkInteger("Autoencoder.train", "epochs", epochs)
-        checkDataset("Autoencoder.train", dataset, {"x": (self.inputDim, "the encoder")})
-        checkMetrics("Autoencoder.train", metrics, METRICS, dataset)
+    def networks(self, x):
+        return [("encoder", self.encoder, x), ("decoder", self.decoder, self.encode(x))]
 
     def evaluate(self, x, loss, seed=0):
         """How well the autoencoder cleans up noisy copies of ``x (n, inputDim)``.
@@ -349,60 +310,29 @@ class Autoencoder(Model):
         return {"loss": loss(reconstruction, x), "psnr": psnr(reconstruction, x), "noisy_psnr": psnr(noisy, x)}
 
     # -------------------------------------------------------- persistence
-    def save(self, path):
-        """Write encoder, decoder (weights and optimizer state) and noise to one ``.npz`` file.
+    PARTS = {"encoder": MLP, "decoder": MLP}
+    RECORD = "autoencoder"
 
-        The noise is stored with its generator's state, so that training a
-        loaded autoencoder continues exactly as the original would have (on
-        the same batches). No pickle; written atomically; ``.npz`` is
-        appended when missing. Returns the path.
-        """
-        noise = None
-        if self.noise is not None:
-            if type(self.noise) not in NOISES.values():
-                raise TypeError(f"Autoencoder.save: cannot save a noise of type {type(self.noise).__name__}; "
-                                f"load knows {', '.join(NOISES)} only")
-            noise = {"name": type(self.noise).__name__, "config": self.noise.config(),
-                     "state": self.noise.rng.bit_generator.state}
-        arrays = {"autoencoder": np.array(json.dumps({"format": _FORMAT, "noise": noise}))}
-        arrays.update(self.encoder.toArrays(prefix="encoder."))
-        arrays.update(self.decoder.toArrays(prefix="decoder."))
-        return nn.writeArchive(path, arrays)
+    def record(self):
+        """The noise, with its generator's state: a loaded autoencoder trains on exactly as this one would."""
+        if self.noise is None:
+            return {"noise": None}
+        if type(self.noise) not in NOISES.values():
+            raise TypeError(f"Autoencoder.save: cannot save a noise of type {type(self.noise).__name__}; "
+                            f"load knows {', '.join(NOISES)} only")
+        return {"noise": {"name": type(self.noise).__name__, "config": self.noise.config(),
+                          "state": self.noise.rng.bit_generator.state}}
 
     @classmethod
-    def load(cls, path):
-        """Rebuild an autoencoder written by ``save``; ``ValueError`` naming the file and the part otherwise."""
-        source = os.fspath(path)
-        arrays = nn.readArchive(source)
-        try:
-            description = json.loads(str(arrays["autoencoder"]))
-            if description.get("format") != _FORMAT:
-                raise ValueError(f"format {description.get('format')!r}, expected {_FORMAT}")
-        except (KeyError, ValueError, TypeError, AttributeError) as error:
-            raise ValueError(f"Autoencoder.load: {source} is not a deepbasics autoencoder file "
-                             f"(part 'autoencoder': {error})") from error
-        unexpected = sorted(key for key in arrays
-                            if key != "autoencoder" and not key.startswith(("encoder.", "decoder.")))
-        if unexpected:
-            raise ValueError(f"Autoencoder.load: {source} has unexpected parts {unexpected}")
-        noise = None
-        if description.get("noise") is not None:
-            try:
-                spec = description["noise"]
-                config = dict(spec["config"])
-                if config.get("bounds") is not None:
-                    config["bounds"] = tuple(config["bounds"])
-                noise = NOISES[spec["name"]](**config)
-                noise.rng.bit_generator.state = spec["state"]
-            except (KeyError, ValueError, TypeError) as error:
-                raise ValueError(f"Autoencoder.load: {source} has an invalid noise description "
-                                 f"(part 'noise': {error!r})") from error
-        encoder = MLP.fromArrays(arrays, prefix="encoder.", source=f"{source} (encoder)")
-        decoder = MLP.fromArrays(arrays, prefix="decoder.", source=f"{source} (decoder)")
-        try:
-            return cls(encoder, decoder, noise)
-        except ValueError as error:
-            raise ValueError(f"Autoencoder.load: {source}: {error}") from error
+    def fromParts(cls, record, parts):
+        noise = record["noise"]
+        if noise is not None:
+            config = dict(noise["config"])
+            if config.get("bounds") is not None:
+                config["bounds"] = tuple(config["bounds"])
+            state, noise = noise["state"], NOISES[noise["name"]](**config)
+            noise.rng.bit_generator.state = state
+        return cls(parts["encoder"], parts["decoder"], noise)
 
     # ------------------------------------------------------------ display
     def summary(self):

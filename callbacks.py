@@ -80,16 +80,21 @@ class Callback:
         pass
 
 
-def collect(callbacks, metrics=None):
-    """Turn ``train``'s ``callbacks`` argument into ``{event: [callables]}``.
+def collect(callbacks, metrics=None, tensorboard=False):
+    """Turn ``train``'s ``callbacks`` and ``tensorboard`` arguments into ``{event: [callables]}``.
 
     Accepts the dict form of the chapter, a list of :class:`Callback` objects,
     or ``None``; raises ``ValueError``/``TypeError`` for anything else.
     When ``metrics`` (the names the epoch logs will hold) is given, every
     :class:`Callback` object among them, also one put in the dict as a bound
     method such as ``stopper.on_epoch_end``, checks it (``checkMetrics``).
+    ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder.
     """
     events = _collect(callbacks)
+    if tensorboard:
+        board = TensorBoard()
+        for event in EVENTS:
+            events[event].append(getattr(board, event))
     if metrics is not None:
         owners = {}
         for functions in events.values():

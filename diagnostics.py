@@ -196,3 +196,31 @@ def deadUnitWarning(model, x, threshold=0.5):
     if not parts:
         return None
     return "; ".join(parts) + " never fire on these inputs; try a lower learning rate"
+
+
+class DeadUnitRemark:
+    """Say once, on an epoch's line, when most of a ReLU layer of any of a model's networks has died.
+
+    ``remark()`` gives ``"WARNING: ..."`` (each network named when the model
+    has several, e.g. ``"encoder: layer 0 (ReLU): ..."``) the first time
+    :func:`deadUnitWarning` finds dead units on ``x``, and None before and
+    after. A learning rate too large kills ReLU units; training prints it.
+
+    Parameters
+    ----------
+    model : nn.Model
+        Its ``networks(x)`` gives each network with the inputs it sees.
+    x : array_like (n, inputDim)
+        A sample of the training inputs.
+    """
+
+    def __init__(self, model, x):
+        self.model, self.x, self.said = model, x, False
+
+    def __call__(self):
+        if self.said:
+            return None
+        warnings = [f"{name}: {warning}" if name else warning for name, network, inputs in self.model.networks(self.x)
+                    for warning in [deadUnitWarning(network, inputs)] if warning]
+        self.said = bool(warnings)
+        return "WARNING: " + "; ".join(warnings) if warnings else None

@@ -41,18 +41,12 @@ The module also holds :func:`mnistScore`, the Inception Score computed with an
 MNIST classifier, to tell how recognisable and how varied generated digits are.
 """
 
-import json
-
 import numpy as np
 
 import nn
-import training
 from activations import Sigmoid
 from checks import checkChain, checkDataset, checkInstance, checkInteger, checkNumber
 from loss import CrossEntropy
-
-_FORMAT = 1   # version of the GAN's own part of the archive written by save()
-METRICS = ("discriminator_loss", "generator_loss")
 
 
 class GAN(nn.Model):
@@ -80,8 +74,11 @@ class GAN(nn.Model):
     Attributes
     ----------
     generator, discriminator : MLP
-    loss : CrossEntropy
-        The chapter's binary cross entropy, used by both players.
+    loss : Loss
+        What both players minimise unless ``train`` is given another: the
+        chapter's binary cross entropy.
+    rng : numpy.random.Generator
+        Where the noise comes from; saved with the GAN.
     stop_training : bool
         Set it to True from a callback to stop ``train`` after the epoch.
     """
@@ -102,7 +99,7 @@ class GAN(nn.Model):
         self.latentDim, self.realLabel, self.seed = int(latentDim), float(realLabel), seed
         self.loss = CrossEntropy()
         self.stop_training = False
-        self._rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)
 
     @property
     def dtype(self):
@@ -112,7 +109,7 @@ class GAN(nn.Model):
     def noise(self, n):
         """Standard normal noise ``(n, latentDim)``, the generator's input."""
         n = checkInteger("GAN", "the number of samples n", n)
-        return self._rng.standard_normal((n, self.latentDim)).astype(self.dtype)
+        return self.rng.standard_normal((n, self.latentDim)).astype(self.dtype)
 
     def generate(self, z):
         """The generator's samples ``(n, features)`` for the noise ``z (n, latentDim)``; trains nothing."""
@@ -123,7 +120,7 @@ class GAN(nn.Model):
         return self.generate(self.noise(n))
 
     # ------------------------------------------------------------ training
-    def discriminatorBackward(self, real, z):
+    def discriminatorBackward(self, real, z, loss=None):
         """Fill the discriminator's gradients for one batch; return its loss.
 
         Parameters
@@ -134,18 +131,20 @@ class GAN(nn.Model):
             Noise for ``m`` generated samples, labelled 0.
 
         The loss is the mean over all ``n + m`` samples, i.e. for ``m = n``
-        the mean of the losses on the real and on the generated half.
-        Nothing's weights change; the generator is only run forward.
+        the mean of the losses on the real and on the generated half
+        (``loss``, by default the GAN's own). Nothing's weights change; the
+        generator is only run forward.
         """
         real = np.asarray(real, dtype=self.dtype)
         both = np.concatenate([real, self.generate(z)])
         labels = np.zeros((len(both), 1), dtype=self.dtype)
         labels[:len(real)] = self.realLabel
         p = self.discriminator.forward(both)
-        self.discriminator.backward(self.loss.gradient(p, labels))
-        return self.loss(p, labels)
+        value, gradient = (loss or self.loss).valueAndGradient(p, labels)
+        self.discriminator.backward(gradient)
+        return value
 
-    def generatorBackward(self, z):
+    def generatorBackward(self, z, loss=None):
         """Fill the generator's gradients for the noise ``z (n, latentDim)``; return its loss.
 
         The loss is ``CrossEntropy(D(G(z)), 1)``: small when the discriminator
@@ -156,69 +155,46 @@ class GAN(nn.Model):
         """
         fake = self.generator.forward(z)
         p = self.discriminator.forward(fake)
-        ones = np.ones_like(p)
+        value, gradient = (loss or self.loss).valueAndGradient(p, np.ones_like(p))
         trainable = [layer.trainable for layer in self.discriminator.layers]
         self.discriminator.trainable = False
         try:
-            dLdFake = self.discriminator.backward(self.loss.gradient(p, ones), inputGradient=True)
+            dLdFake = self.discriminator.backward(gradient, inputGradient=True)
         finally:
             for layer, wasTrainable in zip(self.discriminator.layers, trainable):
                 layer.trainable = wasTrainable
         self.generator.backward(dLdFake)
-        return self.loss(p, ones)
+        return value
 
-    def trainStep(self, real):
-        """One round of the game on a mini-batch ``real (n, features)``; return both losses.
+    METRICS = DEFAULT_METRICS = ("discriminator_loss", "generator_loss")
+    LOGGED = METRICS
 
-        First the discriminator takes a step on ``real`` and ``n`` generated
-        samples, then the generator takes a step on ``n`` fresh ones, judged by
-        the discriminator it has just updated.
+    def trainStep(self, x, y=None, loss=None, metrics=()):
+        """One round of the game on a mini-batch of real samples ``x (n, features)``; return both losses.
+
+        First the discriminator takes a step on ``x`` and ``n`` generated
+        samples, then the generator takes a step on ``n`` fresh ones, judged
+        by the discriminator it has just updated. ``y`` is not used; ``loss``
+        is both players' (None: the GAN's own ``CrossEntropy``).
         """
-        n = len(real)
-        discriminatorLoss = self.discriminatorBackward(real, self.noise(n))
+        n = len(x)
+        discriminatorLoss = self.discriminatorBackward(x, self.noise(n), loss)
         self.discriminator.update()
-        generatorLoss = self.generatorBackward(self.noise(n))
+        generatorLoss = self.generatorBackward(self.noise(n), loss)
         self.generator.update()
         return {"discriminator_loss": discriminatorLoss, "generator_loss": generatorLoss}
 
-    def train(self, dataset, epochs, callbacks=None, tensorboard=False, verbose=True):
-        """Train both networks on the real samples of ``dataset``.
+    def checkLoss(self, loss):
+        """Both players' loss: ``loss``, or the GAN's own ``CrossEntropy`` when None."""
+        return self.loss if loss is None else super().checkLoss(loss)
 
-        Parameters
-        ----------
-        dataset : Dataset
-            Iterating it yields ``(x, y)`` mini-batches; only ``x``, the real
-            samples ``(n, features)``, is used. Scale it to the generator's
-            output range (``[-1, 1]`` for a Tanh).
-        epochs : int
-            Passes over the training set.
-        callbacks : dict or list, optional
-            As for ``MLP.train`` (see :mod:`callbacks`); they receive this GAN
-            as the model, and the epoch logs hold both losses.
-        tensorboard : bool, default False
-            Also write both losses for TensorBoard under ``runs/``.
-        verbose : bool, default True
-            Print one line per epoch, and a progress bar on a terminal.
-
-        Returns
-        -------
-        dict with ``"discriminator_loss"`` and ``"generator_loss"``: one float
-        per finished epoch, the mean over the epoch's batches.
-
-        Raises
-        ------
-        FloatingPointError
-            When a loss becomes NaN or infinite; both networks are restored
-            to their weights from before the last finite step.
-
-        Ctrl-C stops training after the step under way (a second Ctrl-C at
-        once) and returns the history of the finished epochs; calling
-        ``train`` again continues where it stopped.
-        """
-        checkInteger("GAN.train", "epochs", epochs)
+    def checkData(self, dataset):
         checkDataset("GAN.train", dataset, {"x": (self.discriminator.inputDim, "the discriminator")})
-        return training.loop(self, dataset, lambda x, y: self.trainStep(x), epochs, list(METRICS),
-                             callbacks=callbacks, tensorboard=tensorboard, verbose=verbose)
+
+    def networks(self, x):
+        # Noise of its own: the remark must not change what training draws next.
+        z = np.random.default_rng(0).standard_normal((len(x), self.latentDim)).astype(self.dtype)
+        return [("generator", self.generator, z), ("discriminator", self.discriminator, x)]
 
     def parts(self):
         """The generator and the discriminator: ``parameters()`` and ``getWeights()`` go through both.
@@ -228,40 +204,29 @@ class GAN(nn.Model):
         return (self.generator, self.discriminator)
 
     # --------------------------------------------------------- persistence
-    def save(self, path):
-        """Write both networks (architecture, weights, optimizer state) to one ``.npz`` file.
+    PARTS = {"generator": nn.MLP, "discriminator": nn.MLP}
+    RECORD = "gan"
 
-        Each network is stored under its own prefix (``generator.``,
-        ``discriminator.``) next to a small JSON record of the GAN's own
-        settings; no pickle. Written atomically; returns the path (``.npz``
-        appended when missing). The noise generator's state is not saved.
-        """
-        settings = {"format": _FORMAT, "latentDim": self.latentDim, "realLabel": self.realLabel}
-        arrays = {"gan": np.array(json.dumps(settings))}
-        arrays.update(self.generator.toArrays(prefix="generator."))
-        arrays.update(self.discriminator.toArrays(prefix="discriminator."))
-        return nn.writeArchive(path, arrays)
+    def record(self):
+        return {"latentDim": self.latentDim, "realLabel": self.realLabel, "rng": self.rng.bit_generator.state}
+
+    @classmethod
+    def fromParts(cls, record, parts):
+        gan = cls(parts["generator"], parts["discriminator"], record["latentDim"], realLabel=record["realLabel"])
+        if "rng" in record:   # files written before the noise was saved have none
+            gan.rng.bit_generator.state = record["rng"]
+        return gan
 
     @classmethod
     def load(cls, path, seed=None):
-        """Rebuild a GAN written by ``save``; ``ValueError`` naming the file and the part otherwise."""
-        arrays = nn.readArchive(path)
-        if "gan" not in arrays:
-            raise ValueError(f"GAN.load: {path} is not a GAN file: it has no 'gan' record "
-                             f"(found {sorted(arrays)[:5]})")
-        try:
-            settings = json.loads(str(arrays["gan"]))
-            if settings.get("format") != _FORMAT:
-                raise ValueError(f"format {settings.get('format')!r}, expected {_FORMAT}")
-            latentDim, realLabel = settings["latentDim"], settings["realLabel"]
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"GAN.load: {path}: unreadable 'gan' record ({error})") from error
-        generator = nn.MLP.fromArrays(arrays, prefix="generator.", source=f"{path} (generator)")
-        discriminator = nn.MLP.fromArrays(arrays, prefix="discriminator.", source=f"{path} (discriminator)")
-        try:
-            return cls(generator, discriminator, latentDim, realLabel=realLabel, seed=seed)
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"GAN.load: {path}: the parts do not fit together ({error})") from error
+        """Rebuild a GAN written by ``save``, noise generator included; ``seed`` starts a new one instead.
+
+        ``ValueError`` naming the file and the part for a file that is not a valid GAN file.
+        """
+        gan = super().load(path)
+        if seed is not None:
+            gan.seed, gan.rng = seed, np.random.default_rng(seed)
+        return gan
 
     def __repr__(self):
         return (f"GAN(latentDim={self.latentDim}, realLabel={self.realLabel}, "

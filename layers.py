@@ -91,7 +91,7 @@ class Dense:
         self.W = rng.uniform(-limit, limit, (self.outputDim, self.inputDim)).astype(dtype)
         self.b = np.zeros(self.outputDim, dtype=dtype)
         self.dW, self.db = np.zeros_like(self.W), np.zeros_like(self.b)
-        self.optimizerState = {"W": {}, "b": {}}
+        self.resetOptimizerState()
         self.trainable = checkInstance("Dense", "trainable", trainable, bool, "True or False")
         self.x = self.a = None
 
@@ -145,8 +145,8 @@ class Dense:
         if self.a is None:
             raise RuntimeError("Dense.backward called before forward")
         if gradient.shape != self.a.shape:
-            raise ValueError(f"Dense.backward: gradient has shape {gradient.shape}, "
-                             f"expected the output's shape {self.a.shape}")
+            raise ValueError(f"{type(self).__name__}.backward: the gradient dL/da has shape {gradient.shape}, "
+                             f"expected the shape of the last forward output {self.a.shape}")
         delta = self.activation.backward(self.a, gradient)
         if self.trainable:
             deltas, inputs = np.atleast_2d(delta), np.atleast_2d(self.x)   # a single sample is a batch of one
@@ -160,6 +160,10 @@ class Dense:
             return
         self.optimizer.step(self.W, self.dW, self.optimizerState["W"])
         self.optimizer.step(self.b, self.db, self.optimizerState["b"])
+
+    def resetOptimizerState(self):
+        """Forget what the optimizer remembers of ``W`` and ``b``: the next ``update`` starts afresh."""
+        self.optimizerState = {"W": {}, "b": {}}
 
     def countParameters(self):
         """The number of weights and biases, ``outputDim * inputDim + outputDim``."""

@@ -21,21 +21,30 @@ import numpy as np
 
 
 class Loss:
-    """Base class: ``__call__`` gives the value, ``gradient`` its derivative."""
+    """Base class: ``__call__`` gives the value, ``gradient`` its derivative.
+
+    A new loss implements ``valueAndGradient``, or both ``__call__`` and ``gradient``.
+    """
 
     def __call__(self, yPred, yTrue):
         """The loss, a float: the mean over the samples of ``yPred (n, outputs)`` against ``yTrue`` (same shape)."""
-        raise NotImplementedError
+        return self.valueAndGradient(yPred, yTrue)[0]
 
     def gradient(self, yPred, yTrue):
         """``dL/dyPred``, an array of ``yPred``'s shape (the ``1/n`` of the mean included)."""
-        raise NotImplementedError
+        return self.valueAndGradient(yPred, yTrue)[1]
+
+    def valueAndGradient(self, yPred, yTrue):
+        """``(loss(yPred, yTrue), gradient(yPred, yTrue))``: both, as a training step needs them.
+
+        The chapter's losses check their arguments and clip once for both.
+        """
+        return self(yPred, yTrue), self.gradient(yPred, yTrue)
 
     def _check(self, yPred, yTrue):
         """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
         yPred = np.asarray(yPred)
-        if yPred.dtype.kind != "f":
-            yPred = yPred.astype(np.float64)
+        yPred = yPred if yPred.dtype.kind == "f" else yPred.astype(np.float64)
         yTrue = np.asarray(yTrue, dtype=yPred.dtype)
         if yPred.shape != yTrue.shape:
             raise ValueError(
@@ -60,14 +69,10 @@ class MSE(Loss):
     The ``1/2`` makes the gradient simply ``(yPred - yTrue) / n``.
     """
 
-    def __call__(self, yPred, yTrue):
+    def valueAndGradient(self, yPred, yTrue):
         yPred, yTrue, n = self._check(yPred, yTrue)
         difference = yPred - yTrue
-        return float(np.vdot(difference, difference)) / (2 * n)
-
-    def gradient(self, yPred, yTrue):
-        yPred, yTrue, n = self._check(yPred, yTrue)
-        return (yPred - yTrue) / n
+        return float(np.vdot(difference, difference)) / (2 * n), difference / n
 
 
 class CrossEntropy(Loss):
@@ -87,16 +92,11 @@ class CrossEntropy(Loss):
     point, as in scikit-learn and Keras.
     """
 
-    def __call__(self, yPred, yTrue):
+    def valueAndGradient(self, yPred, yTrue):
         p, yTrue, n = self._check(yPred, yTrue)
         p = _clip(p)
         total = np.vdot(yTrue, np.log(p)) + np.vdot(1 - yTrue, np.log1p(-p))
-        return -float(total) / n
-
-    def gradient(self, yPred, yTrue):
-        p, yTrue, n = self._check(yPred, yTrue)
-        p = _clip(p)
-        return (p - yTrue) / (p * (1 - p) * n)
+        return -float(total) / n, (p - yTrue) / (p * (1 - p) * n)
 
 
 def _clip(p):

@@ -18,28 +18,118 @@ One training step is the chapter's loop in four lines::
 callbacks and progress output (see :mod:`training`).
 """
 
-import os
-
 import numpy as np
 
 import saving
 import training
-from checks import checkFloatType, checkInstance
+from checks import checkDataset, checkFloatType, checkInstance
 from layers import Dense
+from loss import Loss
 from saving import readArchive, writeArchive  # noqa: F401  (also for models made of several MLPs)
+from tables import formatTable
 
 
+class Model(saving.Saveable):
+    """What every trainable model is: an MLP, an autoencoder, a VAE, a GAN, or one of your own.
 
-class Model:
-    """Anything made of parts that have parameters: an MLP (its layers), an autoencoder (two MLPs), ...
+    A model says four things, and everything else (``train``, ``save``,
+    ``load``, ``getWeights``, ``trainable``) follows from them:
 
-    A subclass says what its ``parts()`` are; each part has ``parameters()``
-    and ``update()``. What ``training.loop`` and the callbacks need of a
-    model follows from them.
+    - ``parts()``: what holds the parameters (an MLP's layers; the networks
+      of a model made of several), each with ``parameters()`` and ``update()``;
+    - ``trainStep(x, y, loss, metrics)``: one training step on a mini-batch,
+      returning that step's figures, e.g. ``{"train_loss": 0.31}``;
+    - ``METRICS``: the figures ``train`` can record, ``train_*`` per batch
+      and ``test_*`` from ``testFigures(dataset, loss)`` after each epoch;
+    - ``checkData(dataset)``: what it needs of a data set, checked before
+      any work.
+
+    To be saved, a model made of parts also names them in ``PARTS`` (name ->
+    class), keeps its own settings in ``record()`` and is rebuilt from both
+    by ``fromParts``: see :class:`saving.Saveable`, whose ``save`` and
+    ``load`` every model inherits.
+
+    A fifth model (a beta-VAE, a conditional GAN) subclasses ``Model`` and
+    writes these; ``Autoencoder`` is the shortest to copy.
     """
+
+    METRICS = ()           # names train can record
+    DEFAULT_METRICS = ()   # what train records when metrics is empty
+    LOGGED = ()            # the figures every epoch's logs hold, asked for or not
 
     def parts(self):
         raise NotImplementedError
+
+    def trainStep(self, x, y, loss, metrics):
+        """One training step on the mini-batch ``x``, ``y``; return its figures (finite floats)."""
+        raise NotImplementedError
+
+    def testFigures(self, dataset, loss):
+        """The ``test_*`` figures after an epoch, computed on ``dataset``'s test set."""
+        return {}
+
+    def checkData(self, dataset):
+        """Fail before any work when ``dataset`` does not fit the model (its first part takes ``x``)."""
+        checkDataset(f"{type(self).__name__}.train", dataset, {"x": (self.inputDim, f"the {next(iter(self.PARTS))}")})
+
+    def checkLoss(self, loss):
+        """The loss ``train`` uses: ``loss`` itself, checked (a VAE and a GAN have their own)."""
+        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as CrossEntropy() or MSE()")
+
+    def networks(self, x):
+        """``(name, MLP, its inputs)`` for each network, given the inputs ``x``: for the dead-unit remark."""
+        return []
+
+    def train(self, dataset, loss=None, epochs=1, metrics=(), tensorboard=False, callbacks=None, verbose=True):
+        """Train on ``dataset`` with mini-batch gradient descent; return the history.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Iterating it yields shuffled ``(x, y)`` mini-batches; ``x_test``
+            (and ``y_test``) serve the test metrics.
+        loss : Loss or None
+            What is minimised, e.g. ``CrossEntropy()`` or ``MSE()``. A VAE
+            minimises its negative ELBO, whose reconstruction term is the
+            chapter's ``CrossEntropy`` (None or ``CrossEntropy()``); a GAN's two
+            players both use ``loss`` (None: ``CrossEntropy()``, the
+            non-saturating game).
+        epochs : int, default 1
+            Passes over the training set.
+        metrics : list of str
+            Names from the model's ``METRICS``. Train figures are averages
+            over the epoch's batches, weighted by batch size (as in Keras);
+            test figures are computed on the whole test set after the
+            epoch. An empty list records the model's ``DEFAULT_METRICS``
+            (an MLP: nothing; a VAE: ``train_loss``; a GAN: both players'
+            losses).
+        tensorboard : bool
+            Also write the metrics for TensorBoard under ``runs/<timestamp>/``
+            (needs ``pip install "deepbasics[tensorboard]"``).
+        callbacks : dict or list, optional
+            ``{event: callable or [callables]}`` or a list of ``Callback``
+            objects; see :mod:`callbacks` for the events, what each
+            receives and how to stop early (``model.stop_training = True``).
+        verbose : bool
+            Print one line per epoch, and a progress bar on a terminal.
+
+        Returns
+        -------
+        dict from metric name to a list with one float per finished epoch.
+
+        Raises
+        ------
+        FloatingPointError
+            When a figure becomes NaN or infinite; the weights are restored
+            to those before the last step whose figures were finite, and the
+            optimizers start afresh, so that training can go on at a lower
+            learning rate.
+
+        Calling ``train`` again continues from the current weights and
+        optimizer state. Ctrl-C stops training after the step under way (a
+        second Ctrl-C at once) and returns the history of the finished epochs.
+        """
+        return training.train(self, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose)
 
     def parameters(self):
         """Every ``(parameter, gradient)`` pair, part by part."""
@@ -49,6 +139,11 @@ class Model:
         """Let every part update: each layer's optimizer steps its parameters with their gradients."""
         for part in self.parts():
             part.update()
+
+    def resetOptimizerState(self):
+        """Forget what the optimizers remember (moments, velocities, step counts) of every part."""
+        for part in self.parts():
+            part.resetOptimizerState()
 
     @property
     def trainable(self):
@@ -141,6 +236,9 @@ class MLP(Model):
     # ------------------------------------------------------- computation
     def _input(self, x):
         """``x`` as an array of the model's dtype, checked against ``inputDim``."""
+        if hasattr(x, "x_train"):
+            raise TypeError(f"MLP: expected an array of inputs (n, {self.inputDim}), got a Dataset; "
+                            f"pass its arrays, e.g. model.predict(dataset.x_test)")
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.inputDim:
             raise ValueError(f"MLP: expected input of shape (n, {self.inputDim}) or ({self.inputDim},), "
@@ -189,62 +287,43 @@ class MLP(Model):
             ``dL/dx`` when ``inputGradient`` is True.
         """
         layers = self._layersOrFail()
-        if layers[-1].a is None:
-            raise RuntimeError("MLP.backward called before forward")
-        gradient = np.asarray(lossGradient, dtype=self.dtype)
-        if gradient.shape != layers[-1].a.shape:
-            raise ValueError(f"MLP.backward: lossGradient has shape {gradient.shape}, expected the shape "
-                             f"of the last forward output {layers[-1].a.shape}")
+        gradient = np.asarray(lossGradient, dtype=self.dtype)   # the last layer checks its shape
         for index in reversed(range(len(layers))):
             gradient = layers[index].backward(gradient, inputGradient=index > 0 or inputGradient)
         return gradient
 
     # ---------------------------------------------------------- training
-    def train(self, dataset, loss, epochs, metrics=(), tensorboard=False, callbacks=None, verbose=True):
-        """Train on ``dataset`` with mini-batch gradient descent.
+    METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+    LOGGED = ("train_loss",)
+    RECORD = "architecture"
 
-        Parameters
-        ----------
-        dataset : Dataset
-            Iterating it yields shuffled ``(x, y)`` mini-batches; ``x_test``,
-            ``y_test`` are used for the test metrics.
-        loss : Loss
-            e.g. ``CrossEntropy()`` or ``MSE()``.
-        epochs : int
-            Passes over the training set.
-        metrics : list of str
-            Any of ``"train_loss"``, ``"test_loss"``, ``"train_accuracy"``,
-            ``"test_accuracy"``. Train metrics are averages over the epoch's
-            batches (as in Keras); test metrics are computed on the whole test
-            set after the epoch. Accuracy is the share of samples whose
-            arg-max output is the arg-max target.
-        tensorboard : bool
-            Also write the metrics for TensorBoard under ``runs/<timestamp>/``
-            (needs ``pip install "deepbasics[tensorboard]"``).
-        callbacks : dict or list, optional
-            ``{event: callable or [callables]}``; see :mod:`callbacks` for the
-            events, what each receives and how to stop early.
-        verbose : bool
-            Print one line per epoch, and a progress bar on a terminal.
+    def trainStep(self, x, y, loss, metrics=()):
+        """One step of the chapter's loop on ``x (n, inputDim)``, ``y (n, outputDim)``; return its figures.
 
-        Returns
-        -------
-        dict from metric name to a list with one float per finished epoch.
-
-        Raises
-        ------
-        FloatingPointError
-            When the loss becomes NaN or infinite; the weights are restored
-            to those of the last finite loss.
-
-        Calling ``train`` again continues from the current weights and
-        optimizer state. Ctrl-C stops training after the step under way (a
-        second Ctrl-C at once) and returns the history of the finished epochs.
+        ``{"train_loss": ...}``, and ``"train_accuracy"`` when ``metrics`` asks for it.
         """
-        return training.train(self, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose)
+        yPred = self.forward(x)
+        value, gradient = loss.valueAndGradient(yPred, y)
+        self.backward(gradient)
+        self.update()
+        figures = {"train_loss": value}
+        if "train_accuracy" in metrics:
+            figures["train_accuracy"] = accuracy(yPred, y)
+        return figures
+
+    def testFigures(self, dataset, loss):
+        test = self.evaluate(dataset.x_test, dataset.y_test, loss)
+        return {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
+
+    def checkData(self, dataset):
+        checkDataset("train", dataset, {"x": (self.inputDim, "the network"),
+                                        "y": (self.outputDim, "the network's last layer")})
+
+    def networks(self, x):
+        return [("", self, x)]
 
     def evaluate(self, x, y, loss):
-        """Loss and accuracy on ``x (n, inputDim)``, ``y (n, outputDim)``, computed in blocks.
+        """Loss and accuracy on ``x (n, inputDim)``, ``y (n, outputDim)``, in one pass of ``predict``.
 
         Returns
         -------
@@ -256,63 +335,25 @@ class MLP(Model):
             raise ValueError(f"evaluate: x has shape {x.shape} and y {y.shape}; expected "
                              f"(n, {self.inputDim}) and (n, {self.outputDim})")
         yPred = self.predict(x)
-        return {"loss": loss(yPred, y), "accuracy": training.accuracy(yPred, y)}
+        return {"loss": loss(yPred, y), "accuracy": accuracy(yPred, y)}
 
     # -------------------------------------------------------- persistence
-    def save(self, path):
-        """Write architecture, weights and optimizer state to one ``.npz`` file; return its path.
-
-        The file holds only numeric arrays and one JSON string, so ``load``
-        never needs pickle. ``.npz`` is appended when missing, as
-        ``numpy.savez`` does. See ``writeArchive`` for how it is written.
-        """
-        return writeArchive(path, self.toArrays())
-
-    @classmethod
-    def load(cls, path):
-        """Rebuild a model written by ``save``: same layers, weights and optimizer state.
-
-        The whole file is checked before anything is allocated; a file that
-        is unreadable, not a deepbasics model, or inconsistent raises
-        ``ValueError`` naming the file and the part.
-        """
-        return cls.fromArrays(readArchive(path), source=os.fspath(path))
-
-    def toArrays(self, prefix=""):
-        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``.
-
-        Models made of several networks save each under its own prefix in one file.
-        """
-        return saving.modelArrays(self, prefix)
-
-    @classmethod
-    def fromArrays(cls, arrays, prefix="", source="arrays"):
-        """The model that ``toArrays(prefix)`` described, after checking every part of it.
-
-        Raises
-        ------
-        ValueError
-            Naming ``source`` and the part, for a wrong format version,
-            dtype, activation, optimizer, reference, size, shape or key.
-        """
-        return saving.modelFromArrays(cls, arrays, prefix, source)
+    # The archive layout of an MLP (architecture, weights, optimizer state) lives in saving.py.
+    toArrays = saving.modelArrays
+    fromArrays = classmethod(saving.modelFromArrays)
 
     # ------------------------------------------------------------ display
     def summary(self):
         """Print a table of the layers: shapes, activations and parameter counts."""
-        rows = [("#", "layer", "input", "output", "activation", "optimizer", "parameters")]
-        for index, layer in enumerate(self.layers):
-            rows.append((str(index), "Dense", f"(n, {layer.inputDim})", f"(n, {layer.outputDim})",
-                         repr(layer.activation), type(layer.optimizer).__name__,
-                         f"{layer.countParameters():,}"))
-        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        rule = "-" * max(len(line) for line in lines)
+        rows = [(str(index), "Dense", f"(n, {layer.inputDim})", f"(n, {layer.outputDim})", repr(layer.activation),
+                 type(layer.optimizer).__name__, f"{layer.countParameters():,}")
+                for index, layer in enumerate(self.layers)]
         total = sum(layer.countParameters() for layer in self.layers)
         frozen = sum(layer.countParameters() for layer in self.layers if not layer.trainable)
-        print("\n".join([f"MLP (dtype {self.dtype.name})", rule, lines[0], rule, *lines[1:], rule,
-                         f"Total parameters: {total:,}"]
-                        + ([f"Frozen (trainable=False): {frozen:,}"] if frozen else [])))
+        print(formatTable(("#", "layer", "input", "output", "activation", "optimizer", "parameters"), rows,
+                          title=f"MLP (dtype {self.dtype.name})",
+                          footer=[f"Total parameters: {total:,}"] + ([f"Frozen (trainable=False): {frozen:,}"]
+                                                                     if frozen else [])))
 
     def __repr__(self):
         if not self.layers:
@@ -322,3 +363,8 @@ class MLP(Model):
 
     def __len__(self):
         return len(self.layers)
+
+
+def accuracy(yPred, y):
+    """Share of the rows whose arg-max prediction is the arg-max target."""
+    return float(np.mean(yPred.argmax(axis=-1) == y.argmax(axis=-1)))

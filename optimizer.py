@@ -125,19 +125,21 @@ class Adam(Optimizer):
             state.update(t=0, m=np.zeros_like(parameter), v=np.zeros_like(parameter))
         state["t"] += 1
         t, m, v = state["t"], state["m"], state["v"]
-        work = np.multiply(gradient, 1 - self.beta_1)       # the one work array
+        # One work array, reused under the formula's names: the textbook line's five temporaries per parameter
+        # made the chapter's classifier's Adam 5.5 times as slow (benchmarks/tricks.py, "textbook Adam").
+        work = np.multiply(gradient, 1 - self.beta_1)
         m *= self.beta_1                                    # m = beta_1 m + (1 - beta_1) g
         m += work
-        np.multiply(gradient, gradient, out=work)           # v = beta_2 v + (1 - beta_2) g^2
+        np.multiply(gradient, gradient, out=work)
         work *= 1 - self.beta_2
-        v *= self.beta_2
+        v *= self.beta_2                                    # v = beta_2 v + (1 - beta_2) g^2
         v += work
-        np.divide(v, 1 - self.beta_2**t, out=work)          # sqrt(vHat) + epsilon
-        np.sqrt(work, out=work)
-        work += self.epsilon
-        np.divide(m, work, out=work)                        # mHat / (sqrt(vHat) + epsilon)
-        work *= self.learningRate / (1 - self.beta_1**t)
-        parameter -= work
+        vHat = np.divide(v, 1 - self.beta_2**t, out=work)
+        denominator = np.sqrt(vHat, out=work)
+        denominator += self.epsilon                         # sqrt(vHat) + epsilon
+        step = np.divide(m, denominator, out=work)          # mHat = m / (1 - beta_1^t): folded into the scalar
+        step *= self.learningRate / (1 - self.beta_1**t)
+        parameter -= step                                   # theta -= learningRate * mHat / (sqrt(vHat) + epsilon)
         if t % 100 == 0:
             _flushSubnormals(m)
 

@@ -33,9 +33,124 @@ import numpy as np
 import activations
 import optimizer as optimizerModule
 from files import writeAtomically
+from folders import readFolder
 from layers import Dense
 
-FORMAT = 2    # version of the archive layout
+FORMAT = 2    # version of an MLP's part of the archive
+
+# Each kind of model file by the record only it has at the top: an MLP's architecture, the others' settings.
+KINDS = {"architecture": ("an", "MLP"), "autoencoder": ("an", "Autoencoder"), "vae": ("a", "VAE"), "gan": ("a", "GAN")}
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, IndexError)
+
+
+class Saveable:
+    """What saving and loading need of a model, and the ``save`` and ``load`` every model inherits.
+
+    An ``MLP`` writes its own arrays (``toArrays``, ``fromArrays``). A model
+    made of parts names them in ``PARTS`` (name -> class, each part itself
+    saveable), keeps its own settings in ``record()`` (JSON values, stored as
+    ``RECORD`` with the layout's version ``FORMAT``) and is rebuilt from both
+    by ``fromParts``; each part is stored under its name as prefix.
+    """
+
+    PARTS = {}      # name -> class of each saved part
+    RECORD = None   # the name of the model's own settings in a saved file
+    FORMAT = 1      # the version of that record's layout
+
+    def save(self, path):
+        """Write the whole model (architecture, weights, optimizer state, settings) to one ``.npz`` file.
+
+        The file holds only numeric arrays and JSON strings, so ``load``
+        never needs pickle. It is written atomically (a failed save keeps
+        the old file); ``.npz`` is appended when missing. Returns the path.
+        """
+        return writeArchive(path, self.toArrays())
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model written by ``save``: same parts, weights, optimizer state and settings.
+
+        The whole file is checked before anything is allocated; a file that
+        is unreadable, of another kind, or inconsistent raises ``ValueError``
+        naming the file and the part.
+        """
+        return loadModel(cls, path)
+
+    def toArrays(self, prefix=""):
+        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``."""
+        return partsToArrays(self, prefix)
+
+    @classmethod
+    def fromArrays(cls, arrays, prefix="", source="arrays"):
+        """The model that ``toArrays(prefix)`` described, after checking every part of it."""
+        return partsFromArrays(cls, arrays, prefix, source)
+
+    def record(self):
+        """The model's own settings (JSON values) that ``save`` stores beside its parts."""
+        return {}
+
+    @classmethod
+    def fromParts(cls, record, parts):
+        """The model rebuilt from its ``record()`` and its loaded ``parts`` (name -> part)."""
+        return cls(**parts)
+
+
+def loadModel(cls, path):
+    """``cls.load(path)``: read the file (or model folder), make sure it holds a ``cls``, rebuild it.
+
+    See ``nn.Model.load``. A folder is the teaching system's layout (see
+    :mod:`folders`), read into the same arrays as a file.
+    """
+    source, owner = os.fspath(path), f"{cls.__name__}.load"
+    arrays = readFolder(source, kind=cls) if os.path.isdir(source) else readArchive(source, owner)
+    kinds = [KINDS[key] for key in KINDS if key in arrays]
+    if kinds and cls.RECORD not in arrays:
+        article, kind = kinds[0]
+        raise ValueError(f"{owner}: {source} is not a deepbasics {cls.__name__} file: it holds {article} {kind}; "
+                         f"read it with {kind}.load")
+    return cls.fromArrays(arrays, source=source)
+
+
+def partsToArrays(model, prefix=""):
+    """Everything ``save`` writes of a model made of parts: its record, then each part under its own prefix.
+
+    A VAE's file holds ``vae`` (``{"format": 1}``), then its encoder's arrays
+    as ``encoder.architecture``, ``encoder.layer0.W``, ..., its sampler's as
+    ``sampler.mean.layer0.W``, ..., ``sampler.rng``, and its decoder's.
+    """
+    record = model.record() if model.FORMAT is None else {"format": model.FORMAT, **model.record()}
+    arrays = {prefix + model.RECORD: np.array(json.dumps(record))}
+    for name in model.PARTS:
+        arrays.update(getattr(model, name).toArrays(f"{prefix}{name}."))
+    return arrays
+
+
+def partsFromArrays(cls, arrays, prefix="", source="arrays"):
+    """The ``cls`` that ``partsToArrays`` described: its record and every part checked, nothing unknown allowed."""
+    where = f"{cls.__name__}.load: {source}"
+    key = prefix + cls.RECORD
+    try:
+        record = json.loads(str(arrays[key]))
+    except _MALFORMED as error:
+        raise ValueError(f"{where} is not a valid deepbasics {cls.__name__} file: its part {key!r} is missing "
+                         f"or not JSON ({type(error).__name__})") from error
+    if cls.FORMAT is not None:
+        if not isinstance(record, dict) or type(record.get("format")) is not int or record["format"] != cls.FORMAT:
+            found = record.get("format") if isinstance(record, dict) else record
+            raise ValueError(f"{where}: part {key!r} has format {found!r}; this version of deepbasics "
+                             f"reads format {cls.FORMAT}")
+        record = {name: value for name, value in record.items() if name != "format"}
+    owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
+    unexpected = sorted(name for name in arrays if name.startswith(prefix) and name != key and not name.startswith(owned))
+    if unexpected:
+        raise ValueError(f"{where} has unexpected parts {unexpected}")
+    parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=f"{source} ({name})")
+             for name, part in cls.PARTS.items()}
+    try:
+        return cls.fromParts(record, parts)
+    except _MALFORMED as error:
+        raise ValueError(f"{where}: part {key!r} or the parts it joins are invalid "
+                         f"({type(error).__name__}: {error})") from error
 
 
 def modelArrays(model, prefix=""):
@@ -233,7 +348,7 @@ def writeArchive(path, arrays):
     return writeAtomically(path, lambda file: np.savez(file, **arrays))
 
 
-def readArchive(path):
+def readArchive(path, owner="MLP.load"):
     """Every array of a ``.npz`` file written by ``writeArchive``, as a dict; never unpickles.
 
     Each member's header is read first, and a member whose declared shape
@@ -248,6 +363,11 @@ def readArchive(path):
     """
     path = os.fspath(path)
     size = os.path.getsize(path)   # FileNotFoundError for a missing file, as open() gives
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start != b"PK\x03\x04":   # NumPy would take anything else for a pickle, and advise allow_pickle
+        raise ValueError(f"{owner}: {path} is not a readable deepbasics model file: model files are .npz (zip) "
+                         f"archives, which begin with b'PK\\x03\\x04', but this one begins with {start!r}")
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -261,7 +381,7 @@ def readArchive(path):
                 _checkHeader(archive.zip, member)
             return {name: archive[name] for name in archive.files}
     except Exception as error:   # whatever an unreadable file makes zipfile or NumPy raise
-        raise ValueError(f"MLP.load: {path} is not a readable deepbasics model file "
+        raise ValueError(f"{owner}: {path} is not a readable deepbasics model file "
                          f"({type(error).__name__}: {error})") from error
 
 

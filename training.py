@@ -1,16 +1,21 @@
-"""The training loop behind ``MLP.train``: epochs of mini-batch steps, metrics,
-callbacks, progress output, and what happens when things go wrong.
+"""The training loop behind every model's ``train``: epochs of mini-batch steps,
+their figures, the callbacks' events, and what happens when things go wrong.
 
-One step of ``MLP.train`` is the chapter's loop, with the public methods a
-learner types::
+``loop`` does not know what a step does: it calls ``model.trainStep(x, y,
+loss, metrics)``, which for an ``MLP`` is the chapter's loop, with the public
+methods a learner types::
 
     yPred = model.forward(x)
-    value = loss(yPred, y)
-    model.backward(loss.gradient(yPred, y))
+    value, gradient = loss.valueAndGradient(yPred, y)
+    model.backward(gradient)
     model.update()
 
-``loop`` runs such a step over a data set for some epochs. It does not know
-what a step does, so the autoencoders and the GAN train with it too.
+An autoencoder, a VAE and a GAN write their own step and train with the same
+loop. Around it stand three small safety nets, each a class below:
+``_LastGoodWeights`` (a diverging step puts the weights back), ``_CtrlC``
+(Ctrl-C stops between two steps, never inside one) and ``_Progress`` (the
+progress line on a terminal); ``diagnostics.DeadUnitRemark`` adds a warning to
+an epoch's line when most of a ReLU layer has died.
 
 >>> import numpy as np
 >>> from nn import MLP
@@ -37,173 +42,134 @@ import numpy as np
 
 import callbacks as callbackModule
 import diagnostics
-from checks import checkDataset, checkInstance, checkInteger, checkMetrics
-from loss import Loss
-
-METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+from checks import checkInteger, checkMetrics
 
 
 def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose):
-    """``MLP.train``; see its docstring."""
-    _check(model, dataset, loss, epochs, metrics)
-
-    def step(x, y):
-        yPred = model.forward(x)
-        figures = {"train_loss": loss(yPred, y)}
-        if "train_accuracy" in metrics:
-            figures["train_accuracy"] = accuracy(yPred, y)
-        model.backward(loss.gradient(yPred, y))
-        model.update()
-        return figures
-
-    def evaluate():
-        wanted = [name for name in metrics if name.startswith("test_")]
-        test = model.evaluate(dataset.x_test, dataset.y_test, loss) if wanted else {}
-        return {name: test[name[len("test_"):]] for name in wanted}
-
-    warned = []
-
-    def remark():
-        """Say once when most of a ReLU layer has died (a learning rate too large does that)."""
-        warning = None if warned else diagnostics.deadUnitWarning(model, dataset.x_train[:1000])
-        if warning:
-            warned.append(warning)
-            return f"WARNING: {warning}"
-        return None
-
+    """``Model.train``: check everything before any work, then run the loop; see its docstring."""
+    owner = f"{type(model).__name__}.train"
+    loss = model.checkLoss(loss)
+    checkInteger(owner, "epochs", epochs)
+    model.checkData(dataset)
+    metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
+    events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard)
     try:
-        return loop(model, dataset, step, epochs, metrics, evaluate, callbacks, tensorboard, verbose,
-                    remark if verbose else None)
+        return loop(model, dataset, loss, epochs, metrics, events, verbose)
     except FloatingPointError:
-        # The steps that diverged also fed the optimizers' moments; start them afresh from the restored weights.
-        for layer in model.layers:
-            layer.optimizerState = {"W": {}, "b": {}}
+        model.resetOptimizerState()   # the diverging steps fed the moments too: start afresh from the good weights
         raise
 
 
-def accuracy(yPred, y):
-    """Share of the rows whose arg-max prediction is the arg-max target."""
-    return float(np.mean(yPred.argmax(axis=-1) == y.argmax(axis=-1)))
-
-
-def loop(model, dataset, step, epochs, metrics, evaluate=None, callbacks=None, tensorboard=False, verbose=True,
-         remark=None):
-    """Run ``step`` on every mini-batch of ``dataset``, for ``epochs`` epochs.
-
-    Parameters
-    ----------
-    model : object with ``parameters()``, ``getWeights()``, ``setWeights()``, ``stop_training``
-        What is trained: an ``MLP``, or a model made of several.
-    dataset : iterable of ``(x, y)`` mini-batches, with ``len()``
-    step : callable ``step(x, y) -> dict``
-        One training step (forward, backward, update); returns the batch's
-        figures, e.g. ``{"train_loss": 0.31}``. Every figure must be finite.
-    epochs : int
-    metrics : list of str
-        The figures recorded in the history, one value per epoch.
-    evaluate : callable ``evaluate() -> dict``, optional
-        More figures after each epoch, e.g. ``{"test_loss": 0.12}``.
-    callbacks, tensorboard, verbose
-        As for ``MLP.train``.
-    remark : callable ``remark() -> str or None``, optional
-        Something to add to the epoch's line, e.g. a warning.
-
-    Returns
-    -------
-    dict from metric name to a list with one float per finished epoch.
-
-    Each batch figure is averaged over the epoch, weighted by batch size.
-    When a figure is NaN or infinite, the weights go back to those before
-    the last step whose figures were finite and ``FloatingPointError`` is
-    raised. Ctrl-C ends training after the step under way (a second Ctrl-C
-    at once) and returns the history of the finished epochs.
-    """
-    events = callbackModule.collect(callbacks)
-    if tensorboard:
-        board = callbackModule.TensorBoard()
-        events["on_epoch_end"].append(board.on_epoch_end)
-        events["on_train_end"].append(board.on_train_end)
+def loop(model, dataset, loss, epochs, metrics, events, verbose):
+    """Run ``model.trainStep`` on every mini-batch of ``dataset`` for ``epochs`` epochs; return the history."""
     history = {name: [] for name in metrics}
-    progress = _Progress(len(dataset)) if verbose and sys.stdout.isatty() else None
-    # Weights before the previous step and before this one: when this step's
-    # figures are not finite, the previous step's were, and we go back there.
-    snapshots = [model.getWeights(), model.getWeights()]
-    steps, finished = 0, 0
-    model.stop_training = False
-    interrupt = _CtrlC()
+    weights, ctrlC, progress = _LastGoodWeights(model), _CtrlC(), _Progress(len(dataset), verbose)
+    remark = diagnostics.DeadUnitRemark(model, dataset.x_train[:1000])
+    model.stop_training, finished = False, 0
     try:
-        interrupt.catch()
-        for function in events["on_train_begin"]:
-            function(model)
-        interrupt.check()
+        ctrlC.catch()
+        _fire(events["on_train_begin"], model)
+        ctrlC.check()
         for epoch in range(epochs):
-            start = time.perf_counter()
-            totals, seen = {}, 0
-            parameters = [parameter for parameter, _ in model.parameters()]   # the same arrays all epoch
+            start, sums = time.perf_counter(), _Sums()
             for batch, (x, y) in enumerate(dataset):
-                before = snapshots[steps % 2]
-                for saved, parameter in zip(before, parameters):
-                    np.copyto(saved, parameter)
-                with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below
-                    figures = step(x, y)
-                if not all(math.isfinite(value) for value in figures.values()):
-                    model.setWeights(snapshots[(steps + 1) % 2] if steps else before)
-                    raise FloatingPointError(
-                        f"training diverged: {figures} at batch {batch} of epoch {epoch + 1}; the weights were "
-                        f"restored to those of the last finite values; try a lower learning rate")
-                steps, seen = steps + 1, seen + len(x)
-                for name, value in figures.items():
-                    totals[name] = totals.get(name, 0.0) + value * len(x)
-                for function in events["on_batch_end"]:
-                    function(model, batch, figures)
-                if progress:
-                    progress.show(batch + 1, next(iter(totals.values())) / seen)
-                interrupt.check()
-            if progress:
-                progress.clear()
-            if not all(np.isfinite(parameter).all() for parameter in parameters):
-                model.setWeights(snapshots[(steps + 1) % 2])
-                raise FloatingPointError(
-                    f"training diverged: the last step of epoch {epoch + 1} made the weights non-finite; "
-                    f"they were restored to those before it; try a lower learning rate")
-            logs = {name: total / seen for name, total in totals.items()}
-            logs.update(evaluate() if evaluate else {})
+                figures = weights.step(lambda: model.trainStep(x, y, loss, metrics), f"batch {batch} of epoch {epoch + 1}")
+                sums.add(figures, len(x))
+                _fire(events["on_batch_end"], model, batch, figures)
+                progress.show(batch + 1, sums)
+                ctrlC.check()
+            progress.clear()
+            logs = {**sums.means(), **_testFigures(model, dataset, loss, metrics)}
+            weights.checkEpoch(logs, epoch)
             for name in metrics:
                 history[name].append(logs[name])
             if verbose:
-                shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
-                note = remark() if remark else None
-                shown += f" - {note}" if note else ""
-                print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.2f}s{shown}", flush=True)
+                _printEpoch(epoch, epochs, time.perf_counter() - start, logs, metrics, remark)
             finished += 1
-            for function in events["on_epoch_end"]:
-                function(model, epoch, logs)
-            interrupt.check()
+            _fire(events["on_epoch_end"], model, epoch, logs)
+            ctrlC.check()
             if model.stop_training:
                 break
     except KeyboardInterrupt:
-        if progress:
-            progress.clear()
-        if verbose:
-            cutShort = interrupt.cut or (interrupt.outer is not None and interrupt.outer.cut)
-            note = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if cutShort else ""
-            print(f"Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
-                  f"epoch(s).", flush=True)
+        progress.clear()
+        ctrlC.report(verbose, weights.steps, finished)
     finally:
-        interrupt.release()
-        for function in events["on_train_end"]:
-            function(model, history)
+        ctrlC.release()
+        _fire(events["on_train_end"], model, history)
     return history
 
 
-def _check(model, dataset, loss, epochs, metrics):
-    """Fail before any work on anything ``train`` cannot use."""
-    layers = model._layersOrFail()
-    checkInstance("train", "loss", loss, Loss, "a Loss such as CrossEntropy()")
-    checkInteger("train", "epochs", epochs)
-    checkDataset("train", dataset, {"x": (layers[0].inputDim, "the network"),
-                                    "y": (layers[-1].outputDim, "the network's last layer")})
-    checkMetrics("train", metrics, METRICS, dataset)
+def _fire(functions, *arguments):
+    for function in functions:
+        function(*arguments)
+
+
+def _testFigures(model, dataset, loss, metrics):
+    """The ``test_*`` figures that ``metrics`` asks for, computed only when it asks for one."""
+    if not any(name.startswith("test_") for name in metrics):
+        return {}
+    return {name: value for name, value in model.testFigures(dataset, loss).items() if name in metrics}
+
+
+def _printEpoch(epoch, epochs, seconds, logs, metrics, remark):
+    """One line an epoch, as in Keras: ``Epoch 3/10 - 0.81s - train_loss: 0.1234``, and the remark."""
+    shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
+    note = remark()
+    shown += f" - {note}" if note else ""
+    print(f"Epoch {epoch + 1}/{epochs} - {seconds:.2f}s{shown}", flush=True)
+
+
+class _Sums:
+    """Each batch figure summed over an epoch, weighted by batch size, for its mean."""
+
+    def __init__(self):
+        self.totals, self.seen = {}, 0
+
+    def add(self, figures, size):
+        self.seen += size
+        for name, value in figures.items():
+            self.totals[name] = self.totals.get(name, 0.0) + value * size
+
+    def means(self):
+        return {name: total / self.seen for name, total in self.totals.items()}
+
+
+class _LastGoodWeights:
+    """Divergence: put back the weights before the last step whose figures were finite, and say so.
+
+    A step's figures are computed before its update, from the weights the
+    previous step made. So when this step's figures are NaN or infinite, the
+    weights to go back to are those before the previous step: two snapshots,
+    taken in turn before each step, always hold them.
+    """
+
+    def __init__(self, model):
+        self.model, self.steps = model, 0
+        self.snapshots = [model.getWeights(), model.getWeights()]
+
+    def step(self, takeStep, where):
+        """``takeStep()``'s figures, after a snapshot of the weights; restore and raise if they are not finite."""
+        before = self.snapshots[self.steps % 2]
+        for saved, (parameter, _) in zip(before, self.model.parameters()):
+            np.copyto(saved, parameter)
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below
+            figures = takeStep()
+        if not all(math.isfinite(value) for value in figures.values()):
+            self._restore(self.snapshots[(self.steps + 1) % 2] if self.steps else before,
+                          f"{figures} at {where}; the weights were restored to those of the last finite values")
+        self.steps += 1
+        return figures
+
+    def checkEpoch(self, logs, epoch):
+        """After an epoch: its last step may have made the weights, or the test figures, non-finite."""
+        weights = all(np.isfinite(parameter).all() for parameter, _ in self.model.parameters())
+        if not (weights and all(math.isfinite(value) for value in logs.values())):
+            what = f"{logs} after epoch {epoch + 1}" if weights else f"the last step of epoch {epoch + 1} made the weights non-finite"
+            self._restore(self.snapshots[(self.steps + 1) % 2], f"{what}; the weights were restored to those before that step")
+
+    def _restore(self, weights, what):
+        self.model.setWeights(weights)
+        raise FloatingPointError(f"training diverged: {what}; try a lower learning rate")
 
 
 class _CtrlC:
@@ -243,22 +209,35 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
 
+    def report(self, verbose, steps, finished):
+        if verbose:
+            cutShort = self.cut or (self.outer is not None and self.outer.cut)
+            note = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if cutShort else ""
+            print(f"Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
+                  f"epoch(s).", flush=True)
+
 
 class _Progress:
-    """A one-line progress bar for a terminal, redrawn about a hundred times an epoch."""
+    """A one-line progress bar for a terminal, redrawn about a hundred times an epoch.
 
-    def __init__(self, total, width=30):
+    Only on a terminal: in a notebook or a log file each redraw would add a line.
+    """
+
+    def __init__(self, total, verbose, width=30):
         self.total, self.width = total, width
         self.every = max(1, total // 100)
+        self.shown = verbose and sys.stdout.isatty()
 
-    def show(self, done, loss):
-        if done % self.every and done != self.total:
+    def show(self, done, sums):
+        if not self.shown or (done % self.every and done != self.total):
             return
         filled = self.width * done // self.total
         bar = "=" * filled + "." * (self.width - filled)
+        loss = next(iter(sums.totals.values())) / sums.seen
         sys.stdout.write(f"\r[{bar}] {done}/{self.total} - loss: {loss:.4f}")
         sys.stdout.flush()
 
     def clear(self):
-        sys.stdout.write("\r" + " " * (self.width + 40) + "\r")
-        sys.stdout.flush()
+        if self.shown:
+            sys.stdout.write("\r" + " " * (self.width + 40) + "\r")
+            sys.stdout.flush()

@@ -28,19 +28,16 @@ Gaussian from the prior, whose gradient ``Sampler.backward`` adds.
 (3, 6)
 """
 
-import json
-import os
+import warnings
 
 import numpy as np
 
-import training
-from checks import checkChain, checkInstance, checkInteger, checkMetrics
+from checks import checkChain, checkInstance, checkInteger
 from activations import Identity, Sigmoid
 from layers import Dense
 from loss import CrossEntropy
-from nn import MLP, Model, readArchive, writeArchive
+from nn import MLP, Model
 
-_FORMAT = 1     # version of the layout written by VAE.save
 _BLOCK = 2048   # rows per block in evaluate: bounded memory for any test set
 
 
@@ -85,7 +82,7 @@ class Sampler(Model):
         (a log-variance may be any real number, hence no activation).
     kl : float
         Mean KL divergence per sample of the last ``forward``, in nats.
-    random : numpy.random.Generator
+    rng : numpy.random.Generator
         Where ``eps`` comes from; saved with the model, so that a loaded model
         draws the same noise as the original would have.
     """
@@ -98,7 +95,7 @@ class Sampler(Model):
         for head, headSeed in zip((self.mean, self.logVar), seeds):
             head.addLayer(Dense(self.inputDim, self.latentDim, activation=Identity(), optimizer=optimizer,
                                 seed=headSeed, dtype=dtype))
-        self.random = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)
         self.kl = None
         self._kept = None   # mu, logVar, sigma and eps of the last forward, for backward
 
@@ -138,7 +135,7 @@ class Sampler(Model):
 
     def _noise(self, noise, shape):
         if noise is None:
-            return self.random.standard_normal(shape, dtype=self.dtype)
+            return self.rng.standard_normal(shape, dtype=self.dtype)
         noise = np.asarray(noise, dtype=self.dtype)
         if noise.shape != shape:
             raise ValueError(f"Sampler: noise has shape {noise.shape}, expected {shape} (n, latentDim)")
@@ -179,32 +176,32 @@ class Sampler(Model):
         """The two heads: ``parameters()``, ``update()`` and ``getWeights()`` go through both, mean first."""
         return (self.mean, self.logVar)
 
-    def toArrays(self, prefix=""):
-        """Both heads (architecture, weights, optimizer state) and the noise generator's state."""
-        arrays = {**self.mean.toArrays(prefix + "mean."), **self.logVar.toArrays(prefix + "logVar.")}
-        # A PCG64 state is a few (large) integers, which JSON holds exactly.
-        arrays[prefix + "random"] = np.array(json.dumps(self.random.bit_generator.state))
-        return arrays
+    @property
+    def random(self):
+        """Deprecated name of ``rng``, the generator every model of deepbasics names so."""
+        warnings.warn("Sampler.random is now Sampler.rng", DeprecationWarning, stacklevel=2)
+        return self.rng
+
+    # -------------------------------------------------------- persistence
+    PARTS = {"mean": MLP, "logVar": MLP}
+    RECORD, FORMAT = "random", None   # the generator's state, a few large integers that JSON holds exactly
+
+    def record(self):
+        return self.rng.bit_generator.state
 
     @classmethod
-    def fromArrays(cls, arrays, prefix="", source="arrays"):
-        """Rebuild a ``Sampler`` written by ``toArrays``; ``ValueError`` naming ``source`` if invalid."""
-        mean = MLP.fromArrays(arrays, prefix + "mean.", source=source)
-        logVar = MLP.fromArrays(arrays, prefix + "logVar.", source=source)
-        for name, head in (("mean", mean), ("logVar", logVar)):
+    def fromParts(cls, record, parts):
+        mean, logVar = parts["mean"], parts["logVar"]
+        for name, head in parts.items():
             if len(head.layers) != 1 or not isinstance(head.layers[0].activation, Identity):
-                raise ValueError(f"{source}: the sampler's {name} head must be one Dense layer with "
-                                 f"Identity activation, got {head!r}")
+                raise ValueError(f"the sampler's {name} head must be one Dense layer with Identity activation, "
+                                 f"got {head!r}")
         if (mean.inputDim, mean.outputDim) != (logVar.inputDim, logVar.outputDim) or mean.dtype != logVar.dtype:
-            raise ValueError(f"{source}: the sampler's heads disagree: mean {mean.inputDim}->{mean.outputDim} "
+            raise ValueError(f"the sampler's heads disagree: mean {mean.inputDim}->{mean.outputDim} "
                              f"({mean.dtype}), logVar {logVar.inputDim}->{logVar.outputDim} ({logVar.dtype})")
         sampler = cls(mean.inputDim, mean.outputDim, dtype=mean.dtype)
         sampler.mean, sampler.logVar = mean, logVar
-        try:
-            sampler.random.bit_generator.state = json.loads(str(arrays[prefix + "random"]))
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{source}: the sampler's noise generator state ({prefix}random) is missing "
-                             f"or invalid ({error!r})") from error
+        sampler.rng.bit_generator.state = record
         return sampler
 
     def __repr__(self):
@@ -235,8 +232,6 @@ class VAE(Model):
     ``sampler.latentDim == decoder.inputDim``, ``decoder.outputDim ==
     encoder.inputDim`` and one dtype; otherwise ``ValueError`` names both sides.
     """
-
-    METRICS = ("train_loss", "test_loss", "train_reconstruction", "test_reconstruction", "train_kl", "test_kl")
 
     def __init__(self, encoder, sampler, decoder):
         checkInstance("VAE", "encoder", encoder, MLP, "an MLP")
@@ -305,60 +300,44 @@ class VAE(Model):
         self._checkImages("x", x)
         hidden = self.encoder.forward(x)
         p = self.decoder.forward(self.sampler.forward(hidden, noise))
-        reconstruction = self._crossEntropy(p, x)
-        gradient = self.decoder.backward(self._crossEntropy.gradient(p, x), inputGradient=True)
+        reconstruction, gradient = self._crossEntropy.valueAndGradient(p, x)
+        gradient = self.decoder.backward(gradient, inputGradient=True)
         self.encoder.backward(self.sampler.backward(gradient), inputGradient=False)
         return {"loss": reconstruction + self.sampler.kl, "reconstruction": reconstruction, "kl": self.sampler.kl}
 
-    def _step(self, x, y):
-        """``training.loop``'s step: the targets are the inputs themselves, ``y`` is unused."""
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported by the loop
-            figures = self.backpropagate(x)
+    METRICS = ("train_loss", "test_loss", "train_reconstruction", "test_reconstruction", "train_kl", "test_kl")
+    DEFAULT_METRICS = ("train_loss",)
+    LOGGED = ("train_loss", "train_reconstruction", "train_kl")
+
+    def trainStep(self, x, y, loss, metrics=()):
+        """One step on the images ``x (n, inputDim)`` (``y`` is not used): the targets are the inputs.
+
+        Returns ``train_loss`` (the negative ELBO), ``train_reconstruction``
+        and ``train_kl``, means per image in nats.
+        """
+        figures = self.backpropagate(x)
         self.update()
         return {f"train_{name}": value for name, value in figures.items()}
 
-    def train(self, dataset, epochs, metrics=("train_loss",), tensorboard=False, callbacks=None, verbose=True):
-        """Train on ``dataset.x_train`` (its labels are ignored), minimising the negative ELBO.
+    def checkLoss(self, loss):
+        """The VAE minimises its negative ELBO, whose reconstruction term is the chapter's ``CrossEntropy``."""
+        if loss is not None and not isinstance(loss, CrossEntropy):
+            raise ValueError(f"VAE.train: the loss is the negative ELBO, whose reconstruction term is the "
+                             f"chapter's CrossEntropy; pass loss=None or CrossEntropy(), got {loss!r}")
+        return self._crossEntropy
 
-        Parameters
-        ----------
-        dataset : Dataset
-            Iterating it yields shuffled ``(x, y)`` mini-batches of images in ``[0, 1]``;
-            ``x_test`` serves the test metrics.
-        epochs : int
-        metrics : list of str
-            Any of ``"train_loss"``, ``"test_loss"`` (the negative ELBO),
-            ``"train_reconstruction"``, ``"test_reconstruction"``,
-            ``"train_kl"``, ``"test_kl"`` (its two terms); per image, in nats.
-            Train figures are averages over the epoch's batches; test figures
-            come from ``evaluate(dataset.x_test)`` after each epoch.
-        tensorboard, callbacks, verbose
-            As in ``MLP.train``; callbacks receive this VAE as the model.
-
-        Returns
-        -------
-        dict from metric name to a list with one float per finished epoch.
-
-        Raises
-        ------
-        FloatingPointError
-            When the loss becomes NaN or infinite; the weights are restored
-            to the last ones whose loss was finite.
-        """
-        checkInteger("VAE.train", "epochs", epochs)
+    def checkData(self, dataset):
         if not hasattr(dataset, "x_train"):
             raise TypeError(f"VAE.train: dataset must be a Dataset (with x_train), got {dataset!r}")
-        checkMetrics("VAE.train", metrics, self.METRICS, dataset)
         self._checkImages("dataset.x_train", dataset.x_train)
-        evaluate = None
-        if any(name.startswith("test_") for name in metrics):
+        if getattr(dataset, "x_test", None) is not None:
             self._checkImages("dataset.x_test", dataset.x_test)
 
-            def evaluate():
-                return {f"test_{name}": value for name, value in self.evaluate(dataset.x_test).items()}
+    def testFigures(self, dataset, loss):
+        return {f"test_{name}": value for name, value in self.evaluate(dataset.x_test).items()}
 
-        return training.loop(self, dataset, self._step, epochs, metrics, evaluate=evaluate, callbacks=callbacks,
-                             tensorboard=tensorboard, verbose=verbose)
+    def networks(self, x):
+        return [("encoder", self.encoder, x), ("decoder", self.decoder, self.encode(x)[0])]
 
     def _checkImages(self, name, x):
         """The Bernoulli likelihood needs ``(n, inputDim)`` values in [0, 1]."""
@@ -402,39 +381,8 @@ class VAE(Model):
         return (self.encoder, self.sampler, self.decoder)
 
     # ---------------------------------------------------------- persistence
-    def save(self, path):
-        """Write the three parts (architecture, weights, optimizer state) and the noise state to one ``.npz``.
-
-        Loading it gives a VAE whose outputs and further training are
-        identical to this one's. No pickle: arrays and JSON strings only.
-        Returns the path (``.npz`` appended when missing).
-        """
-        arrays = {"vae": np.array(json.dumps({"format": _FORMAT}))}
-        arrays.update(self.encoder.toArrays("encoder."))
-        arrays.update(self.sampler.toArrays("sampler."))
-        arrays.update(self.decoder.toArrays("decoder."))
-        return writeArchive(path, arrays)
-
-    @classmethod
-    def load(cls, path):
-        """Rebuild a VAE written by ``save``; ``ValueError`` naming the file and the part if invalid."""
-        path = os.fspath(path)
-        arrays = readArchive(path)
-        try:
-            header = json.loads(str(arrays["vae"]))
-            version = header["format"]
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"VAE.load: {path} is not a deepbasics VAE file (no valid 'vae' header: "
-                             f"{error!r})") from error
-        if version != _FORMAT:
-            raise ValueError(f"VAE.load: {path} has format {version!r}; this version reads format {_FORMAT}")
-        encoder = MLP.fromArrays(arrays, "encoder.", source=f"{path} (encoder)")
-        sampler = Sampler.fromArrays(arrays, "sampler.", source=f"{path} (sampler)")
-        decoder = MLP.fromArrays(arrays, "decoder.", source=f"{path} (decoder)")
-        try:
-            return cls(encoder, sampler, decoder)
-        except ValueError as error:
-            raise ValueError(f"VAE.load: {path}: {error}") from error
+    PARTS = {"encoder": MLP, "sampler": Sampler, "decoder": MLP}
+    RECORD = "vae"
 
     def __repr__(self):
         return f"VAE(\n  encoder={self.encoder!r},\n  sampler={self.sampler!r},\n  decoder={self.decoder!r}\n)"

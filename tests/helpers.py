@@ -3,12 +3,15 @@
 import numpy as np
 
 import gradcheck
-from activations import ReLU, Softmax
+from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from autoencoder import Autoencoder, GaussianNoise
 from dataset import Dataset
+from gan import GAN
 from layers import Dense
-from loss import MSE
+from loss import MSE, CrossEntropy
 from nn import MLP
 from optimizer import Adam
+from vae import VAE, Sampler
 
 # The largest relative error any gradient check has seen in this run; the
 # session summary prints it (see conftest.py).
@@ -69,3 +72,26 @@ def classifier(optimizer=None, dtype=np.float32, seed=0):
     model.addLayer(Dense(4, 8, activation=ReLU(), optimizer=optimizer, seed=seed))
     model.addLayer(Dense(8, 3, activation=Softmax(), optimizer=optimizer, seed=seed + 1))
     return model
+
+
+def fourModels(learningRate=0.01):
+    """One small MLP, Autoencoder, VAE and GAN in float64, all with Adam(learningRate), and a data set for each."""
+    def network(widths, activations):
+        model = MLP(dtype=np.float64)
+        for index, (inputDim, outputDim) in enumerate(zip(widths, widths[1:])):
+            model.addLayer(Dense(inputDim, outputDim, activation=activations[index],
+                                 optimizer=Adam(learningRate), seed=index))
+        return model
+
+    images = np.random.default_rng(0).random((40, 6))
+    pixels = Dataset(x_train=images, y_train=images, x_test=images[:10], y_test=images[:10], batch_size=10, seed=0)
+    sampler = Sampler(4, 2, optimizer=Adam(learningRate), seed=2, dtype=np.float64)
+    return {
+        "MLP": (classifier(Adam(learningRate), dtype=np.float64), blobs(n=80, batch_size=10), CrossEntropy()),
+        "Autoencoder": (Autoencoder(network([6, 3], [ReLU()]), network([3, 6], [Identity()]),
+                                    GaussianNoise(0.1, seed=0)), pixels, MSE()),
+        "VAE": (VAE(network([6, 4], [ReLU()]), sampler, network([2, 6], [Sigmoid()])), pixels, None),
+        "GAN": (GAN(network([2, 5, 6], [LeakyReLU(0.2), Tanh()]), network([6, 4, 1], [LeakyReLU(0.2), Sigmoid()]),
+                    latentDim=2, seed=0), Dataset(x_train=images * 2 - 1, y_train=images, batch_size=10, seed=0),
+                None),
+    }

@@ -150,7 +150,6 @@ def test_collect_raises_what_a_callback_objects_check_raises():
         callbacks.collect({"on_epoch_end": EarlyStopping(monitor="val_loss").on_epoch_end}, metrics=["train_loss"])
 
 
-@pytest.mark.xfail(strict=True, reason="needs training loop hook")
 @pytest.mark.parametrize("make", [lambda: EarlyStopping(monitor="val_loss"),
                                   lambda: ModelCheckpoint("never.npz", monitor="val_loss", save_best_only=True)],
                          ids=["EarlyStopping", "ModelCheckpoint"])

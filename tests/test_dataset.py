@@ -442,13 +442,3 @@ def test_playground_draws_the_boundary_after_epochs_1_2_4_8_by_default(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         f"spiral-epoch-{epoch:03d}.png" for epoch in (0, 1, 2, 4, 8, 10)]
-
-
-@pytest.mark.parametrize("module", ["toydata", "idx", "download", "images"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-    if module == "images":
-        pytest.importorskip("PIL")
-    failures, tried = doctest.testmod(importlib.import_module(module))
-    assert tried > 0 and failures == 0

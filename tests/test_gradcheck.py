@@ -1,9 +1,7 @@
-import doctest
 
 import numpy as np
 import pytest
 
-import gradcheck as gradcheckModule
 from activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from gradcheck import gradcheck, numericalGradient, relativeError
 from layers import Dense
@@ -272,8 +270,3 @@ def test_a_backward_of_the_wrong_shape_is_named():
 
     with pytest.raises(ValueError, match=r"Transposing\(\)\.backward returned shape \(5, 4\), expected \(4, 5\)"):
         gradcheck(Transposing())
-
-
-def test_docstring_example_runs():
-    failures, tried = doctest.testmod(gradcheckModule, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert tried > 0 and failures == 0

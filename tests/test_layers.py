@@ -145,10 +145,28 @@ def test_a_frozen_layer_passes_the_gradient_on_but_neither_computes_nor_takes_a_
     frozen.update()
     np.testing.assert_array_equal(frozen.W, W)
     np.testing.assert_array_equal(frozen.b, b)
-    assert frozen.optimizerState == {"W": {}, "b": {}}
     frozen.trainable = True                                               # thawed, it learns again
     frozen.update()
-    assert not np.array_equal(frozen.W, W)
+    np.testing.assert_array_equal(frozen.W, W - 0.1)                      # one plain SGD step of dW = 1
+    np.testing.assert_array_equal(frozen.b, b - 0.1)
+
+
+def test_a_reset_layer_steps_like_a_new_one():
+    rng = np.random.default_rng(1)
+    x, upstream = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    used, fresh = (Dense(4, 3, activation=Tanh(), optimizer=Adam(0.01), seed=0, dtype=np.float64) for _ in range(2))
+    for _ in range(3):                                  # moments and a step count of 3
+        used.forward(x)
+        used.backward(upstream)
+        used.update()
+    fresh.W[...], fresh.b[...] = used.W, used.b
+    used.resetOptimizerState()
+    for layer in (used, fresh):
+        layer.forward(x)
+        layer.backward(upstream)
+        layer.update()
+    np.testing.assert_array_equal(used.W, fresh.W)     # Adam's first step again: t = 1, no memory of the others
+    np.testing.assert_array_equal(used.b, fresh.b)
 
 
 def test_trainable_must_be_a_bool():

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from helpers import assertGradient, chapterNetwork, numericalGradient, oneStep
+from dataset import Dataset
 from layers import Dense
 from loss import MSE, CrossEntropy
 from nn import MLP
@@ -299,8 +300,9 @@ def test_forward_checks_the_input_width():
 def test_backward_checks_the_gradient_shape():
     model = chapterNetwork()
     model.forward(np.zeros((2, 8)))
-    with pytest.raises(ValueError, match=r"lossGradient has shape \(3, 3\), expected the shape of the last "
-                                         r"forward output \(2, 3\)"):
+    # Checked once, by the last layer, which MLP.backward hands it to.
+    with pytest.raises(ValueError, match=r"Dense.backward: the gradient dL/da has shape \(3, 3\), expected the "
+                                         r"shape of the last forward output \(2, 3\)"):
         model.backward(np.zeros((3, 3)))
 
 
@@ -360,3 +362,11 @@ def test_setting_a_models_trainable_freezes_or_thaws_every_layer():
     assert model.trainable and all(layer.trainable for layer in model.layers)
     with pytest.raises(TypeError, match="MLP: trainable must be True or False, got str 'no'"):
         model.trainable = "no"
+
+
+def test_predict_of_a_dataset_says_to_pass_its_arrays():
+    model = chapterNetwork()
+    data = Dataset(x_train=np.zeros((4, 8)), y_train=np.zeros((4, 3)), batch_size=2)
+    with pytest.raises(TypeError, match=r"MLP: expected an array of inputs \(n, 8\), got a Dataset; pass its "
+                                        r"arrays, e.g. model.predict\(dataset.x_test\)"):
+        model.predict(data)

@@ -15,7 +15,10 @@ from dataset import Dataset
 from helpers import blobs, chapterNetwork, classifier, oneStep
 from layers import Dense
 from loss import MSE, CrossEntropy
+from autoencoder import Autoencoder
+from gan import GAN
 from nn import MLP, readArchive
+from vae import VAE
 from optimizer import SGD, Adam
 
 def savedArrays(tmp_path):
@@ -268,3 +271,113 @@ def test_a_frozen_layer_stays_frozen_through_save_and_load(tmp_path):
     model.layers[1].trainable = False
     loaded = MLP.load(model.save(tmp_path / "model"))
     assert [layer.trainable for layer in loaded.layers] == [True, False, True]
+
+
+# ------------------------------------------------------------ models made of parts
+COMPOSITES = {"autoencoder": Autoencoder, "vae": VAE, "gan": GAN}
+
+
+def _fixtureData(kind, seed):
+    """The batches tests/data/make_fixtures.py and make_after.py trained on."""
+    x = np.random.default_rng(0).random((12, 6))
+    return Dataset(x_train=x * 2 - 1 if kind == "gan" else x, y_train=x, batch_size=4, seed=seed)
+
+
+@pytest.mark.parametrize("kind", sorted(COMPOSITES))
+def test_files_written_before_the_model_protocol_load_and_train_on_as_they_did(kind):
+    """Written by 8154be9; '-after' holds the weights that version reached one epoch after loading."""
+    cls = COMPOSITES[kind]
+    model = cls.load(os.path.join(DATA, f"{kind}-1.npz"), **({"seed": 5} if kind == "gan" else {}))
+    expected = cls.load(os.path.join(DATA, f"{kind}-1-after.npz"))
+    model.train(_fixtureData(kind, seed=7), loss=MSE() if kind == "autoencoder" else None, epochs=1, verbose=False)
+    for trained, reference in zip(model.getWeights(), expected.getWeights()):
+        np.testing.assert_allclose(trained, reference, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind", sorted(COMPOSITES))
+def test_a_saved_model_made_of_parts_trains_on_exactly_like_the_original(kind, tmp_path):
+    cls = COMPOSITES[kind]
+    original = cls.load(os.path.join(DATA, f"{kind}-1.npz"))
+    copy = cls.load(original.save(tmp_path / "copy"))
+    loss = MSE() if kind == "autoencoder" else None
+    for model in (original, copy):
+        model.train(_fixtureData(kind, seed=3), loss=loss, epochs=2, verbose=False)
+    for a, b in zip(original.getWeights(), copy.getWeights()):
+        np.testing.assert_array_equal(a, b)     # the noise generators' states were saved too
+
+
+def _rewritten(tmp_path, kind, change):
+    arrays = dict(readArchive(os.path.join(DATA, f"{kind}-1.npz")))
+    change(arrays)
+    path = tmp_path / f"changed-{kind}.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def _record(kind, **changes):
+    def change(arrays):
+        record = json.loads(str(arrays[kind]))
+        record.update(changes)
+        arrays[kind] = np.array(json.dumps(record))
+    return change
+
+
+@pytest.mark.parametrize("kind", sorted(COMPOSITES))
+@pytest.mark.parametrize("change, message", [
+    (lambda kind: (lambda a: a.update({"extra": np.zeros(2)})), r"unexpected parts \['extra'\]"),
+    (lambda kind: _record(kind, format=True), r"part '\w+' has format True; this version of deepbasics reads format 1"),
+    (lambda kind: _record(kind, format=1.0), r"has format 1.0"),
+    (lambda kind: (lambda a: a.update({kind: np.array("[" * 100000 + "]" * 100000)})),
+     r"part '\w+' is missing or not JSON \(RecursionError\)"),
+    (lambda kind: (lambda a: a.update({kind: np.array("{format")})), r"part '\w+' is missing or not JSON"),
+    (lambda kind: (lambda a: a.pop(kind)), r"part '\w+' is missing or not JSON"),
+])
+def test_the_loaders_of_models_made_of_parts_are_as_strict_as_mlp_load(tmp_path, kind, change, message):
+    path = _rewritten(tmp_path, kind, change(kind))
+    with pytest.raises(ValueError, match=f"{COMPOSITES[kind].__name__}.load: .*changed-{kind}.npz.*{message}"):
+        COMPOSITES[kind].load(path)
+
+
+def test_a_deeply_nested_record_is_a_value_error_not_a_recursion_error(tmp_path):
+    path = _rewritten(tmp_path, "gan", lambda a: a.update({"gan": np.array('{"format": 1, "latentDim": '
+                                                                            + "[" * 100000 + "]" * 100000 + "}")}))
+    with pytest.raises(ValueError, match=r"GAN.load: .*changed-gan.npz.*'gan' is missing or not JSON \(RecursionError\)"):
+        GAN.load(path)
+
+
+@pytest.mark.parametrize("kind, key", [("vae", "sampler.random"), ("autoencoder", "autoencoder")])
+def test_a_random_state_too_large_for_64_bits_is_a_value_error_naming_the_part(tmp_path, kind, key):
+    def change(arrays):
+        record = json.loads(str(arrays[key]))
+        state = record if kind == "vae" else record["noise"]["state"]
+        state["state"]["state"] = 2**200
+        arrays[key] = np.array(json.dumps(record))
+    with pytest.raises(ValueError, match=f"changed-{kind}.npz.*part '{key}' or the parts it joins are invalid"):
+        COMPOSITES[kind].load(_rewritten(tmp_path, kind, change))
+
+
+@pytest.mark.parametrize("cls, kind, other", [(MLP, "vae", "a VAE"), (Autoencoder, "gan", "a GAN"),
+                                               (VAE, "autoencoder", "an Autoencoder"), (GAN, "vae", "a VAE")])
+def test_load_of_another_kind_of_file_says_which_load_reads_it(cls, kind, other):
+    path = os.path.join(DATA, f"{kind}-1.npz")
+    reader = other.split()[1]
+    with pytest.raises(ValueError, match=f"{cls.__name__}.load: .*{kind}-1.npz is not a deepbasics {cls.__name__} "
+                                         f"file: it holds {other}; read it with {reader}.load"):
+        cls.load(path)
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n" + bytes(100), b"architecture = 784-100-10\n"])
+def test_load_of_an_image_or_text_says_it_is_no_model_file_and_gives_no_pickle_advice(tmp_path, content):
+    path = tmp_path / "digit.png"
+    path.write_bytes(content)
+    with pytest.raises(ValueError) as error:
+        MLP.load(path)
+    message = str(error.value)
+    assert "is not a readable deepbasics model file: model files are .npz (zip) archives" in message
+    assert repr(content[:4]) in message and "allow_pickle" not in message
+
+
+def test_save_into_a_folder_that_does_not_exist_names_that_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"the folder {re.escape(str(tmp_path / 'nofolder' / 'x'))} does not exist"):
+        chapterNetwork().save(tmp_path / "nofolder" / "x" / "m.npz")
+    assert not list(tmp_path.rglob("*.part"))

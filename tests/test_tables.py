@@ -1,10 +1,8 @@
 """formatTable: the one text table behind MLP.summary, diagnose and gradcheck's report."""
 
-import doctest
 
 import pytest
 
-import tables
 from tables import formatTable
 
 
@@ -66,8 +64,3 @@ def test_it_lays_out_mlp_summary_to_the_character(capsys):
                            title="MLP (dtype float32)",
                            footer=["Total parameters: 79,510", "Frozen (trainable=False): 1,010"])
     assert capsys.readouterr().out == expected + "\n"
-
-
-def test_docstring_example_runs():
-    failures, tried = doctest.testmod(tables)
-    assert tried > 0 and failures == 0

@@ -1,4 +1,5 @@
 import copy
+import os
 import pickle
 import signal
 import sys
@@ -8,7 +9,7 @@ import pytest
 
 from activations import Identity, ReLU, Softmax
 from dataset import Dataset
-from helpers import blobs, classifier
+from helpers import blobs, classifier, fourModels
 from layers import Dense
 from loss import MSE, CrossEntropy
 from nn import MLP
@@ -362,3 +363,80 @@ def test_trains_on_real_mnist(mnistDir):
     history = model.train(data, loss=CrossEntropy(), epochs=3, metrics=ALL_METRICS, verbose=False)
     assert history["test_accuracy"][-1] > 0.9
     assert history["train_loss"][-1] < history["train_loss"][0]
+
+
+@pytest.mark.parametrize("kind", ["MLP", "Autoencoder", "VAE", "GAN"])
+def test_every_model_restored_after_divergence_saves_loads_and_trains_on(kind, tmp_path):
+    model, data, loss = fourModels(learningRate=0.01)[kind]
+    model.train(data, loss=loss, epochs=2, verbose=False)
+    for layer in _layers(model):
+        layer.optimizer.learningRate = 1e307         # absurd: the weights overflow within a few steps
+    with pytest.raises(FloatingPointError, match="training diverged"), np.errstate(all="ignore"):
+        model.train(data, loss=loss, epochs=50, verbose=False)
+    assert all(np.isfinite(weight).all() for weight in model.getWeights())
+    assert all(not layer.optimizerState["W"] for layer in _layers(model))   # the moments that saw the blow-up are gone
+    loaded = type(model).load(model.save(tmp_path / "restored"))
+    for layer in _layers(loaded):
+        layer.optimizer.learningRate = 1e-3
+    history = loaded.train(data, loss=loss, epochs=3, verbose=False)
+    assert all(np.isfinite(weight).all() for weight in loaded.getWeights())
+    assert all(np.isfinite(values).all() for values in history.values())
+
+
+def _layers(model):
+    """Every Dense of a model, however deep its parts go."""
+    if hasattr(model, "layers"):
+        return list(model.layers)
+    return [layer for part in model.parts() for layer in _layers(part)]
+
+
+def test_a_non_finite_test_figure_is_divergence_too():
+    model = classifier(dtype=np.float64)
+    data = blobs()
+    data.x_test[0, 0] = np.inf            # the network stays finite on the training set; the test loss does not
+    with pytest.raises(FloatingPointError, match=r"training diverged: .*'test_loss': nan.* after epoch 1"):
+        with np.errstate(all="ignore"):
+            model.train(data, loss=CrossEntropy(), epochs=3, metrics=["test_loss"], verbose=False)
+    assert all(np.isfinite(w).all() for w in model.getWeights())
+
+
+def test_the_loss_is_checked_and_clipped_once_per_step(monkeypatch):
+    import loss as lossModule
+    calls = []
+    clip = lossModule._clip
+    monkeypatch.setattr(lossModule, "_clip", lambda p: calls.append(p.shape) or clip(p))
+    data = blobs(n=80, batch_size=20)
+    classifier().train(data, loss=CrossEntropy(), epochs=1, verbose=False)
+    assert len(calls) == len(data)
+
+
+def test_a_vae_takes_its_negative_elbo_and_nothing_else():
+    model, data, _ = fourModels()["VAE"]
+    assert model.train(data, loss=CrossEntropy(), epochs=1, verbose=False)["train_loss"]
+    with pytest.raises(ValueError, match=r"VAE.train: the loss is the negative ELBO.*got MSE\(\)"):
+        model.train(data, loss=MSE(), epochs=1)
+
+
+def test_the_dead_unit_remark_names_the_network_of_a_model_made_of_several(capsys):
+    model, data, loss = fourModels()["Autoencoder"]
+    model.encoder.layers[0].b[:] = -100.0       # every encoder unit dead
+    model.train(data, loss=loss, epochs=1)
+    assert "WARNING: encoder: layer 0 (ReLU): 3 of 3 units (100%) never fire" in capsys.readouterr().out
+
+
+def test_in_a_notebook_training_prints_one_line_per_epoch_and_no_progress_bar():
+    """Jupyter's stdout is no terminal: the bar would add a line at every redraw, so only the epoch lines show."""
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("ipykernel")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    source = ("import sys; sys.path[:0] = [{root!r}, {tests!r}]\n"
+              "from helpers import blobs, classifier\nfrom loss import CrossEntropy\n"
+              "classifier().train(blobs(n=400, batch_size=2), loss=CrossEntropy(), epochs=2, metrics=['train_loss'])"
+              ).format(root=root, tests=os.path.join(root, "tests"))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    text = "".join(output.get("text", "") for output in notebook.cells[0].outputs if output.output_type == "stream")
+    lines = text.splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"Epoch {epoch}/2 - ") for epoch, line in zip((1, 2), lines))
+    assert "\r" not in text and "[===" not in text
