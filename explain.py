@@ -63,6 +63,12 @@ CORNER = 4     # rows and columns of the corner shown of a summarised matrix
 # Everything in this section is the chapter's mathematics in float64 NumPy, written anew: the layers',
 # activations', losses' and optimizers' own code is what the explanation checks, so it must not be used here.
 
+def _computesAs(loss, cls):
+    """True when ``loss`` computes exactly what ``cls`` (MSE or CrossEntropy) does: a subclass that
+    changes its value or its gradient is a loss of the user's own, checked as such."""
+    return all(getattr(type(loss), name) is getattr(cls, name) for name in ("__call__", "gradient", "valueAndGradient"))
+
+
 class _ActivationFormula:
     """The formula of one of the chapter's activations: ``a = f(z)`` and its derivative, in words and in LaTeX.
 
@@ -149,10 +155,10 @@ def _measuredDelta(forward, z, gradient, step=1e-4):
 
 def _lossFormula(loss, eps):
     """(value, gradient) functions of ``(yPred, y)`` for the chapter's losses, None for another loss."""
-    if type(loss).__call__ is MSE.__call__:
+    if _computesAs(loss, MSE):
         return (lambda p, y: float(np.sum((p - y) ** 2)) / (2 * len(p)),
                 lambda p, y: (p - y) / len(p))
-    if type(loss).__call__ is CrossEntropy.__call__:
+    if _computesAs(loss, CrossEntropy):
         def clip(p):
             return np.clip(p, eps, 1 - eps)
 
@@ -790,10 +796,10 @@ class _Builder:
         loss, y = self.loss, self.y
         name = type(loss).__name__
         target = "x" if self.isAutoencoder and np.array_equal(self.y, self.x) else "y"
-        if type(loss).__call__ is MSE.__call__:
+        if _computesAs(loss, MSE):
             self.section("Loss", f"MSE = 1/(2n) Σ_k ||a^{L}_k - y_k||²",
                          rf"\mathrm{{MSE}} = \frac{{1}}{{2n}} \sum_k \lVert a^{{{L}}}_k - y_k \rVert^2")
-        elif type(loss).__call__ is CrossEntropy.__call__:
+        elif _computesAs(loss, CrossEntropy):
             self.section("Loss", f"CrossEntropy = -1/n Σ_k Σ_i [y_i ln p_i + (1 - y_i) ln(1 - p_i)],  p = a^{L}",
                          rf"\mathrm{{CrossEntropy}} = -\frac{{1}}{{n}} \sum_k \sum_i \big[y_i \ln p_i + "
                          rf"(1 - y_i) \ln(1 - p_i)\big],\quad p = a^{{{L}}}")
@@ -852,7 +858,7 @@ class _Builder:
             gradient = formulaPair[1](p, self.y)
             reference = formulaPair[1](modelP, self.y)
             tolerance = None
-            if type(self.loss).__call__ is MSE.__call__:
+            if _computesAs(self.loss, MSE):
                 text, latex = "(a - y) / n", r"\frac{1}{n}(a - y)"
             else:
                 text, latex = "1/n [(1 - y)/(1 - p) - y/p]", r"\frac{1}{n}\Big[\frac{1 - y}{1 - p} - \frac{y}{p}\Big]"
@@ -922,7 +928,7 @@ class _Builder:
                 r"Softmax mixes its outputs, so $\sigma'(z)$ is a Jacobian and $\delta = J^\top "
                 r"\frac{\partial L}{\partial a}$, computed per sample as $a \odot \big(\frac{\partial L}{\partial a} "
                 r"- \sum_j a_j \frac{\partial L}{\partial a_j}\big)$."))
-            if l == L and type(self.loss).__call__ is CrossEntropy.__call__:
+            if l == L and _computesAs(self.loss, CrossEntropy):
                 line.notes.append((
                     "This is not p - y: the chapter's CrossEntropy scores every output as its own yes/no "
                     "classifier, so dL/da keeps the (1 - y) ln(1 - p) terms. p - y is the gradient of the "
@@ -933,7 +939,7 @@ class _Builder:
                     r"here it would be:"))
                 self.add(Line("(p-y)/n", "(p - y)/n", "", r"(p - y)/n", "", (al - self.y) / len(self.y),
                               perSample=True))
-        if (formula and formula.name == "Sigmoid" and l == L and type(self.loss).__call__ is CrossEntropy.__call__):
+        if (formula and formula.name == "Sigmoid" and l == L and _computesAs(self.loss, CrossEntropy)):
             line.notes.append(("With a Sigmoid output and CrossEntropy, σ'(z) = p (1 - p) cancels the denominator "
                                "of dL/dp: δ = (p - y) / n (unless p was clipped).",
                                r"With a Sigmoid output and CrossEntropy, $\sigma'(z) = p(1 - p)$ cancels the "
