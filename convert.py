@@ -6,18 +6,18 @@ with ``W (outputDim, inputDim)``. That is exactly PyTorch's ``nn.Linear``
 ONNX's ``Gemm(x, W, b, transB=1)`` followed by an activation operator, so
 nothing is approximated: the weights are copied as they are.
 
-==========================  ==========================  =====================
-deepbasics                  PyTorch                     ONNX
-==========================  ==========================  =====================
-``Dense(W, b)``             ``nn.Linear``               ``Gemm``, ``transB=1``
-``Identity()``              ``nn.Identity()``           ``Identity``
-``Sigmoid()``               ``nn.Sigmoid()``            ``Sigmoid``
-``Tanh()``                  ``nn.Tanh()``               ``Tanh``
-``ReLU()``                  ``nn.ReLU()``               ``Relu``
-``LeakyReLU(epsilon)``      ``nn.LeakyReLU(epsilon)``   ``LeakyRelu``, ``alpha``
-``Softmax()``               ``nn.Softmax(dim=-1)``      ``Softmax``, ``axis=-1``
+===========================  =============================  ========================
+deepbasics                   PyTorch                        ONNX
+===========================  =============================  ========================
+``Dense(W, b)``              ``nn.Linear``                  ``Gemm``, ``transB=1``
+``Identity()``               ``nn.Identity()``              ``Identity``
+``Sigmoid()``                ``nn.Sigmoid()``               ``Sigmoid``
+``Tanh()``                   ``nn.Tanh()``                  ``Tanh``
+``ReLU()``                   ``nn.ReLU()``                  ``Relu``
+``LeakyReLU(epsilon)``       ``nn.LeakyReLU(epsilon)``      ``LeakyRelu``, ``alpha``
+``Softmax()``                ``nn.Softmax(dim=-1)``         ``Softmax``, ``axis=-1``
 ``Adam(...)``, ``SGD(...)``  ``torch.optim.Adam``, ``SGD``
-==========================  ==========================  =====================
+===========================  =============================  ========================
 
 The losses, for training on in PyTorch as deepbasics would:
 

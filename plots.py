@@ -11,6 +11,7 @@ module                     holds
 ``historyplots.py``        ``plotHistory`` and ``LivePlot``: loss and accuracy per epoch
 ``networkplots.py``        ``plotNetwork``, ``plotWeights``, ``plotActivation``, ``plotActivations``
 ``imageplots.py``          ``plotImages``, ``plotConfusion``, ``plotMistakes``, ``plotDecisionBoundary``
+``explain.py``             ``plotBackprop``: one training step drawn on the network (see ``explain``)
 =========================  =============================================================================
 
 Every function draws one matplotlib ``Figure`` and returns it, so it shows
@@ -34,6 +35,7 @@ function                                            draws
 ``plotMistakes(model, x, y)``                       misclassified images, surest first
 ``plotDecisionBoundary(model, x, y)``               predicted class over the plane, 2-D data
 ``LivePlot()``                                      a callback redrawing ``plotHistory``
+``plotBackprop(explain(model, x, y, loss))``        activations in the neurons, dL/dW on the edges
 ``saveFigure(figure, path)``                        any figure written atomically
 ==================================================  ==========================================
 
@@ -43,6 +45,7 @@ function                                            draws
 ['Tanh()', "derivative f'(z)"]
 """
 
+from explain import plotBackprop
 from figures import DPI, saveFigure
 from historyplots import LivePlot, plotHistory
 from imageplots import plotConfusion, plotDecisionBoundary, plotImages, plotMistakes
@@ -51,4 +54,4 @@ from networkplots import (HIDDEN_COLOR, INPUT_COLOR, OUTPUT_COLOR, plotActivatio
 
 __all__ = ["DPI", "saveFigure", "LivePlot", "plotHistory", "plotConfusion", "plotDecisionBoundary", "plotImages",
            "plotMistakes", "HIDDEN_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "plotActivation", "plotActivations",
-           "plotNetwork", "plotWeights"]
+           "plotNetwork", "plotWeights", "plotBackprop"]
