@@ -171,10 +171,27 @@ def copyMathJax(app, exception):
                     dirs_exist_ok=True)
 
 
+def keepExecutedNotebooksAsTheyRan():
+    """Merge a cell's streams for the page only: myst-nb 1.4 merges them into the first stream output in
+    place, so the executed notebook it keeps (``jupyter_execute/``, which tests/test_notebooks.py reads)
+    would show every later line twice."""
+    import copy
+
+    import myst_nb.core.render as render
+
+    merge = render.coalesce_streams
+    if not getattr(merge, "copiesFirst", False):
+        def coalesceCopies(outputs):
+            return merge(copy.deepcopy(outputs))
+        coalesceCopies.copiesFirst = True
+        render.coalesce_streams = coalesceCopies
+
+
 def setup(app):
     if not (MATHJAX / "tex-svg.js").is_file():
         raise RuntimeError(f"MathJax not found in {MATHJAX}: run `npm ci --prefix docs` from the project root "
                            f"(the site renders formulas with its own copy of MathJax, never a CDN)")
+    keepExecutedNotebooksAsTheyRan()
     writeApiPages()
     copyNotebooks()
     app.connect("build-finished", copyMathJax)
