@@ -176,13 +176,11 @@ class Browser:
 
     def screenshot(self, selector, path):
         """A viewport-sized PNG from ``selector``'s element down (from the top for None)."""
-        if selector:
-            self.evaluate(f"(async () => {{ const e = document.querySelector({json.dumps(selector)}); "
-                          f"if (!e) throw new Error('no element ' + {json.dumps(selector)}); "
-                          f"e.scrollIntoView(); return true; }})()")
-        else:
-            self.evaluate("(async () => { window.scrollTo(0, 0); return true; })()")
-        time.sleep(0.3)
+        # Instantly (the theme scrolls smoothly, and a capture mid-scroll is half painted), then two frames.
+        target = f"document.querySelector({json.dumps(selector)})" if selector else "document.body"
+        self.evaluate(f"(async () => {{ const e = {target}; if (!e) throw new Error('no element {selector}'); "
+                      f"e.scrollIntoView({{behavior: 'instant', block: 'start'}}); "
+                      f"await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); return true; }})()")
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 
