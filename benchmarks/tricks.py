@@ -67,12 +67,12 @@ VARIANTS = {
 }
 
 
-def unfrozenGeneratorBackward(self, z):
-    """``GAN.generatorBackward`` without freezing the discriminator."""
+def unfrozenGeneratorBackward(self, z, loss=None):
+    """``GAN.generatorBackward`` without freezing the discriminator (same arguments, same arithmetic)."""
     p = self.discriminator.forward(self.generator.forward(z))
-    ones = np.ones_like(p)
-    self.generator.backward(self.discriminator.backward(self.loss.gradient(p, ones), inputGradient=True))
-    return self.loss(p, ones)
+    value, gradient = (loss or self.loss).valueAndGradient(p, np.ones_like(p))
+    self.generator.backward(self.discriminator.backward(gradient, inputGradient=True))
+    return value
 
 
 GAN_VARIANTS = {
