@@ -75,7 +75,7 @@ def test_the_chapter_page_holds_every_snippet_of_the_chapter_verbatim_as_code_ce
     assertInOrder(chapterLines(), "\n".join(shown), "docs/chapter.md")
 
 
-def test_the_documented_build_command_is_the_one_the_test_runs():
+def test_the_readme_gives_the_build_and_check_commands_and_ci_installs_what_they_need():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "python -m sphinx -W -b html docs docs/_build/html" in readme
     assert "python docs/check_site.py" in readme
