@@ -131,7 +131,8 @@ class Model(Composite):
 
     def checkLoss(self, loss):
         """The loss ``train`` uses: ``loss`` itself, checked (a VAE and a GAN have their own)."""
-        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as CrossEntropy() or MSE()")
+        owner = f"{type(self).__name__}.train"
+        return checkInstance(owner, "loss", loss, Loss, "a Loss such as CrossEntropy() or MSE()")
 
     def networks(self, x):
         """``(name, MLP, its inputs)`` for each network, given the inputs ``x``: for the dead-unit remark."""

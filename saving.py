@@ -151,7 +151,8 @@ def partsFromArrays(cls, arrays, prefix="", source="arrays", owner=None):
                              f"reads format {cls.FORMAT}")
         record = {name: value for name, value in record.items() if name != "format"}
     owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
-    unexpected = sorted(name for name in arrays if name.startswith(prefix) and name != key and not name.startswith(owned))
+    unexpected = sorted(name for name in arrays
+                        if name.startswith(prefix) and name != key and not name.startswith(owned))
     if unexpected:
         raise ValueError(f"{where} has unexpected parts {unexpected}")
     parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=source, owner=owner)
