@@ -1,4 +1,4 @@
-"""Callbacks: code that ``MLP.train`` runs at fixed moments of training.
+"""Callbacks: code that every model's ``train`` runs at fixed moments of training.
 
 ``train(..., callbacks=...)`` takes a dict from event name to a callable (or a
 list of callables). Each is called with the model first:
@@ -10,7 +10,7 @@ on_train_begin     ``f(model)``                                once, before the 
 on_batch_end       ``f(model, batch, logs)``                   after every update; ``batch``
                                                                counts from 0 in the epoch,
                                                                ``logs`` holds the batch's
-                                                               figures, for ``MLP.train``
+                                                               figures, for an MLP
                                                                ``{"train_loss": float}``
                                                                (and ``"train_accuracy"``
                                                                when requested)

@@ -7,15 +7,15 @@
 >>> nn.forward([0.5, -1.0, 2.0]).shape
 (2,)
 
-One training step is the chapter's loop in four lines::
+One training step (``MLP.trainStep``) is the chapter's loop in four lines::
 
-    yPred = mlp.forward(x)                          # forward propagation
-    value = loss(yPred, y)                          # how wrong we are
-    mlp.backward(loss.gradient(yPred, y))           # dL/dW, dL/db of every layer
-    mlp.update()                                    # each layer's optimizer steps it
+    yPred = mlp.forward(x)                               # forward propagation
+    value, gradient = loss.valueAndGradient(yPred, y)    # how wrong we are, and dL/dyPred
+    mlp.backward(gradient)                               # dL/dW, dL/db of every layer
+    mlp.update()                                         # each layer's optimizer steps it
 
-``MLP.train`` runs it over a data set for some epochs, with metrics,
-callbacks and progress output (see :mod:`training`).
+``train`` runs it over a data set for some epochs, with metrics, callbacks
+and progress output (see :class:`Model` and :mod:`training`).
 """
 
 import numpy as np
@@ -25,11 +25,69 @@ import training
 from checks import checkDataset, checkFloatType, checkInstance
 from layers import Dense
 from loss import Loss
-from saving import readArchive, writeArchive  # noqa: F401  (also for models made of several MLPs)
+from saving import readArchive, writeArchive  # noqa: F401  (imported from nn by code written before saving.py)
 from tables import formatTable
 
 
-class Model(saving.Saveable):
+class Composite(saving.Saveable):
+    """Anything made of parts that hold parameters: every model, and a part made of parts (a VAE's ``Sampler``).
+
+    A subclass says what its ``parts()`` are: layers, or networks, each with
+    ``parameters()``, ``update()``, ``resetOptimizerState()`` and
+    ``trainable``. The rest follows, through the parts.
+    """
+
+    def parts(self):
+        raise NotImplementedError(f"{type(self).__name__} must define parts(): what holds its parameters")
+
+    def parameters(self):
+        """Every ``(parameter, gradient)`` pair, part by part."""
+        return [pair for part in self.parts() for pair in part.parameters()]
+
+    def update(self):
+        """Let every part update: each layer's optimizer steps its parameters with their gradients."""
+        for part in self.parts():
+            part.update()
+
+    def resetOptimizerState(self):
+        """Forget what the optimizers remember (moments, velocities, step counts) of every part."""
+        for part in self.parts():
+            part.resetOptimizerState()
+
+    @property
+    def trainable(self):
+        """True unless a layer is frozen; setting it freezes (False) or thaws (True) every layer, as in Keras.
+
+        Unlike Keras' flag it is not stored: reading False and setting it back
+        thaws every layer, so keep each ``layer.trainable`` to restore a
+        network that was frozen only in part.
+        """
+        return all(part.trainable for part in self.parts())
+
+    @trainable.setter
+    def trainable(self, value):
+        checkInstance(type(self).__name__, "trainable", value, bool, "True or False")
+        for part in self.parts():
+            part.trainable = value
+
+    def getWeights(self):
+        """A copy of every parameter array, in the order of ``parameters()``."""
+        return [parameter.copy() for parameter, _ in self.parameters()]
+
+    def setWeights(self, weights):
+        """Copy ``weights`` (as returned by ``getWeights``) into the parameters, in place."""
+        parameters = [parameter for parameter, _ in self.parameters()]
+        owner = type(self).__name__
+        if len(weights) != len(parameters):
+            raise ValueError(f"{owner}.setWeights: expected {len(parameters)} arrays, got {len(weights)}")
+        for index, (parameter, value) in enumerate(zip(parameters, weights)):
+            if np.shape(value) != parameter.shape:
+                raise ValueError(f"{owner}.setWeights: array {index} has shape {np.shape(value)}, "
+                                 f"expected {parameter.shape}")
+            np.copyto(parameter, value)
+
+
+class Model(Composite):
     """What every trainable model is: an MLP, an autoencoder, a VAE, a GAN, or one of your own.
 
     A model says four things, and everything else (``train``, ``save``,
@@ -57,12 +115,10 @@ class Model(saving.Saveable):
     DEFAULT_METRICS = ()   # what train records when metrics is empty
     LOGGED = ()            # the figures every epoch's logs hold, asked for or not
 
-    def parts(self):
-        raise NotImplementedError
-
     def trainStep(self, x, y, loss, metrics):
         """One training step on the mini-batch ``x``, ``y``; return its figures (finite floats)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define trainStep(x, y, loss, metrics): one "
+                                  f"training step on a mini-batch, returning its figures such as {{'train_loss': ...}}")
 
     def testFigures(self, dataset, loss):
         """The ``test_*`` figures after an epoch, computed on ``dataset``'s test set."""
@@ -70,11 +126,13 @@ class Model(saving.Saveable):
 
     def checkData(self, dataset):
         """Fail before any work when ``dataset`` does not fit the model (its first part takes ``x``)."""
-        checkDataset(f"{type(self).__name__}.train", dataset, {"x": (self.inputDim, f"the {next(iter(self.PARTS))}")})
+        who = f"the {next(iter(self.PARTS), 'model')}"   # the first part takes x
+        checkDataset(f"{type(self).__name__}.train", dataset, {"x": (self.inputDim, who)})
 
     def checkLoss(self, loss):
         """The loss ``train`` uses: ``loss`` itself, checked (a VAE and a GAN have their own)."""
-        return checkInstance(f"{type(self).__name__}.train", "loss", loss, Loss, "a Loss such as CrossEntropy() or MSE()")
+        owner = f"{type(self).__name__}.train"
+        return checkInstance(owner, "loss", loss, Loss, "a Loss such as CrossEntropy() or MSE()")
 
     def networks(self, x):
         """``(name, MLP, its inputs)`` for each network, given the inputs ``x``: for the dead-unit remark."""
@@ -129,54 +187,9 @@ class Model(saving.Saveable):
         optimizer state. Ctrl-C stops training after the step under way (a
         second Ctrl-C at once) and returns the history of the finished epochs.
         """
+        if type(self).trainStep is Model.trainStep:   # before any callback runs
+            self.trainStep(None, None, loss, metrics)
         return training.train(self, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose)
-
-    def parameters(self):
-        """Every ``(parameter, gradient)`` pair, part by part."""
-        return [pair for part in self.parts() for pair in part.parameters()]
-
-    def update(self):
-        """Let every part update: each layer's optimizer steps its parameters with their gradients."""
-        for part in self.parts():
-            part.update()
-
-    def resetOptimizerState(self):
-        """Forget what the optimizers remember (moments, velocities, step counts) of every part."""
-        for part in self.parts():
-            part.resetOptimizerState()
-
-    @property
-    def trainable(self):
-        """True unless a layer is frozen; setting it freezes (False) or thaws (True) every layer, as in Keras.
-
-        Unlike Keras' flag it is not stored: reading False and setting it back
-        thaws every layer, so keep each ``layer.trainable`` to restore a
-        network that was frozen only in part.
-        """
-        return all(part.trainable for part in self.parts())
-
-    @trainable.setter
-    def trainable(self, value):
-        checkInstance(type(self).__name__, "trainable", value, bool, "True or False")
-        for part in self.parts():
-            part.trainable = value
-
-    def getWeights(self):
-        """A copy of every parameter array, in the order of ``parameters()``."""
-        return [parameter.copy() for parameter, _ in self.parameters()]
-
-    def setWeights(self, weights):
-        """Copy ``weights`` (as returned by ``getWeights``) into the parameters, in place."""
-        parameters = [parameter for parameter, _ in self.parameters()]
-        owner = type(self).__name__
-        if len(weights) != len(parameters):
-            raise ValueError(f"{owner}.setWeights: expected {len(parameters)} arrays, got {len(weights)}")
-        for index, (parameter, value) in enumerate(zip(parameters, weights)):
-            if np.shape(value) != parameter.shape:
-                raise ValueError(f"{owner}.setWeights: array {index} has shape {np.shape(value)}, "
-                                 f"expected {parameter.shape}")
-            np.copyto(parameter, value)
-
 
 class MLP(Model):
     """A Multi-Layer Perceptron.

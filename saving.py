@@ -36,7 +36,7 @@ from files import writeAtomically
 from folders import readFolder
 from layers import Dense
 
-FORMAT = 2    # version of an MLP's part of the archive
+MLP_FORMAT = 2    # version of an MLP's part of the archive
 
 # Each kind of model file by the record only it has at the top: an MLP's architecture, the others' settings.
 KINDS = {"architecture": ("an", "MLP"), "autoencoder": ("an", "Autoencoder"), "vae": ("a", "VAE"), "gan": ("a", "GAN")}
@@ -56,6 +56,12 @@ class Saveable:
     PARTS = {}      # name -> class of each saved part
     RECORD = None   # the name of the model's own settings in a saved file
     FORMAT = 1      # the version of that record's layout
+
+    def __init_subclass__(cls, **keywords):
+        # A model of one's own is a kind of file too: loading it with another load names the right one.
+        super().__init_subclass__(**keywords)
+        if "RECORD" in cls.__dict__ and cls.FORMAT is not None and cls.RECORD not in KINDS:
+            KINDS[cls.RECORD] = ("an" if cls.__name__[0] in "AEIOU" else "a", cls.__name__)
 
     def save(self, path):
         """Write the whole model (architecture, weights, optimizer state, settings) to one ``.npz`` file.
@@ -81,9 +87,9 @@ class Saveable:
         return partsToArrays(self, prefix)
 
     @classmethod
-    def fromArrays(cls, arrays, prefix="", source="arrays"):
+    def fromArrays(cls, arrays, prefix="", source="arrays", owner=None):
         """The model that ``toArrays(prefix)`` described, after checking every part of it."""
-        return partsFromArrays(cls, arrays, prefix, source)
+        return partsFromArrays(cls, arrays, prefix, source, owner)
 
     def record(self):
         """The model's own settings (JSON values) that ``save`` stores beside its parts."""
@@ -125,9 +131,13 @@ def partsToArrays(model, prefix=""):
     return arrays
 
 
-def partsFromArrays(cls, arrays, prefix="", source="arrays"):
-    """The ``cls`` that ``partsToArrays`` described: its record and every part checked, nothing unknown allowed."""
-    where = f"{cls.__name__}.load: {source}"
+def partsFromArrays(cls, arrays, prefix="", source="arrays", owner=None):
+    """The ``cls`` that ``partsToArrays`` described: its record and every part checked, nothing unknown allowed.
+
+    Errors name ``owner`` (the ``load`` that was called), ``source`` and the part.
+    """
+    owner = owner or f"{cls.__name__}.load"
+    where = f"{owner}: {_where(source, prefix)}"
     key = prefix + cls.RECORD
     try:
         record = json.loads(str(arrays[key]))
@@ -141,16 +151,22 @@ def partsFromArrays(cls, arrays, prefix="", source="arrays"):
                              f"reads format {cls.FORMAT}")
         record = {name: value for name, value in record.items() if name != "format"}
     owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
-    unexpected = sorted(name for name in arrays if name.startswith(prefix) and name != key and not name.startswith(owned))
+    unexpected = sorted(name for name in arrays
+                        if name.startswith(prefix) and name != key and not name.startswith(owned))
     if unexpected:
         raise ValueError(f"{where} has unexpected parts {unexpected}")
-    parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=f"{source} ({name})")
+    parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=source, owner=owner)
              for name, part in cls.PARTS.items()}
     try:
         return cls.fromParts(record, parts)
     except _MALFORMED as error:
         raise ValueError(f"{where}: part {key!r} or the parts it joins are invalid "
                          f"({type(error).__name__}: {error})") from error
+
+
+def _where(source, prefix):
+    """``"model.npz (sampler.mean)"``: the file, and the part of it that ``prefix`` names."""
+    return f"{source} ({prefix[:-1]})" if prefix else source
 
 
 def modelArrays(model, prefix=""):
@@ -160,7 +176,7 @@ def modelArrays(model, prefix=""):
         if not any(layer.optimizer is known for known in optimizers):
             optimizers.append(layer.optimizer)
     architecture = {
-        "format": FORMAT, "dtype": model.dtype.name,
+        "format": MLP_FORMAT, "dtype": model.dtype.name,
         "optimizers": [{"name": type(o).__name__, "config": o.config()} for o in optimizers],
         "layers": [{"inputDim": layer.inputDim, "outputDim": layer.outputDim,
                     "activation": {"name": type(layer.activation).__name__,
@@ -177,10 +193,14 @@ def modelArrays(model, prefix=""):
     return arrays
 
 
-def modelFromArrays(cls, arrays, prefix="", source="arrays"):
-    """The ``cls`` (an MLP) that ``modelArrays`` described, after checking every part before allocating."""
+def modelFromArrays(cls, arrays, prefix="", source="arrays", owner=None):
+    """The ``cls`` (an MLP) that ``modelArrays`` described, after checking every part before allocating.
+
+    Errors name ``owner`` (the ``load`` that was called), ``source`` and the part (``prefix``).
+    """
     def fail(problem):
-        raise ValueError(f"MLP.load: {source} is not a valid deepbasics model file: {problem}")
+        raise ValueError(f"{owner or cls.__name__ + '.load'}: {_where(source, prefix)} is not a valid deepbasics "
+                         f"model file: {problem}")
 
     spec = _readArchitecture(arrays, prefix, fail)
     if spec["format"] == 1:
@@ -232,9 +252,9 @@ def _readArchitecture(arrays, prefix, fail):
         spec = json.loads(str(text))
     except (ValueError, RecursionError) as error:
         fail(f"the architecture is not JSON ({error})")
-    if not isinstance(spec, dict) or type(spec.get("format")) is not int or spec["format"] not in (1, FORMAT):
+    if not isinstance(spec, dict) or type(spec.get("format")) is not int or spec["format"] not in (1, MLP_FORMAT):
         fail(f"format {spec.get('format') if isinstance(spec, dict) else None!r}, "
-             f"expected 1 or {FORMAT} (this version of deepbasics reads formats 1 to {FORMAT})")
+             f"expected 1 or {MLP_FORMAT} (this version of deepbasics reads formats 1 to {MLP_FORMAT})")
     if spec["format"] == 1 and prefix:
         fail(f"format 1 holds a single MLP, not parts such as {prefix!r}")
     if spec.get("dtype") not in ("float32", "float64"):

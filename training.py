@@ -53,11 +53,7 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
     model.checkData(dataset)
     metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
     events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard)
-    try:
-        return loop(model, dataset, loss, epochs, metrics, events, verbose)
-    except FloatingPointError:
-        model.resetOptimizerState()   # the diverging steps fed the moments too: start afresh from the good weights
-        raise
+    return loop(model, dataset, loss, epochs, metrics, events, verbose)
 
 
 def loop(model, dataset, loss, epochs, metrics, events, verbose):
@@ -73,7 +69,10 @@ def loop(model, dataset, loss, epochs, metrics, events, verbose):
         for epoch in range(epochs):
             start, sums = time.perf_counter(), _Sums()
             for batch, (x, y) in enumerate(dataset):
-                figures = weights.step(lambda: model.trainStep(x, y, loss, metrics), f"batch {batch} of epoch {epoch + 1}")
+                weights.keep()
+                with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
+                    figures = model.trainStep(x, y, loss, metrics)
+                weights.check(figures, f"at batch {batch} of epoch {epoch + 1}")
                 sums.add(figures, len(x))
                 _fire(events["on_batch_end"], model, batch, figures)
                 progress.show(batch + 1, sums)
@@ -140,35 +139,42 @@ class _LastGoodWeights:
     A step's figures are computed before its update, from the weights the
     previous step made. So when this step's figures are NaN or infinite, the
     weights to go back to are those before the previous step: two snapshots,
-    taken in turn before each step, always hold them.
+    taken in turn before each step (``keep``), always hold them. The steps
+    that diverged fed the optimizers' moments too, so those start afresh:
+    the model stays trainable, at a lower learning rate.
     """
 
     def __init__(self, model):
         self.model, self.steps = model, 0
         self.snapshots = [model.getWeights(), model.getWeights()]
 
-    def step(self, takeStep, where):
-        """``takeStep()``'s figures, after a snapshot of the weights; restore and raise if they are not finite."""
-        before = self.snapshots[self.steps % 2]
-        for saved, (parameter, _) in zip(before, self.model.parameters()):
+    def keep(self):
+        """Before a step: copy the weights into the older snapshot."""
+        for saved, (parameter, _) in zip(self.snapshots[self.steps % 2], self.model.parameters()):
             np.copyto(saved, parameter)
-        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below
-            figures = takeStep()
+
+    def check(self, figures, where):
+        """After a step: restore and raise if its figures are not finite."""
         if not all(math.isfinite(value) for value in figures.values()):
-            self._restore(self.snapshots[(self.steps + 1) % 2] if self.steps else before,
-                          f"{figures} at {where}; the weights were restored to those of the last finite values")
+            self._restore(self.snapshots[(self.steps + 1) % 2 if self.steps else 0],
+                          f"{figures} {where}; the weights were restored to those of the last finite values")
         self.steps += 1
-        return figures
 
     def checkEpoch(self, logs, epoch):
         """After an epoch: its last step may have made the weights, or the test figures, non-finite."""
-        weights = all(np.isfinite(parameter).all() for parameter, _ in self.model.parameters())
-        if not (weights and all(math.isfinite(value) for value in logs.values())):
-            what = f"{logs} after epoch {epoch + 1}" if weights else f"the last step of epoch {epoch + 1} made the weights non-finite"
-            self._restore(self.snapshots[(self.steps + 1) % 2], f"{what}; the weights were restored to those before that step")
+        if not all(np.isfinite(parameter).all() for parameter, _ in self.model.parameters()):
+            what = f"the last step of epoch {epoch + 1} made the weights non-finite"
+        elif not all(math.isfinite(value) for value in logs.values()):
+            what = (f"{logs} after epoch {epoch + 1} (a test figure is not finite: the test set holds NaN or inf, "
+                    f"or the weights grew too large for it)")
+        else:
+            return
+        self._restore(self.snapshots[(self.steps + 1) % 2], f"{what}; the weights were restored to those before "
+                                                           f"that epoch's last step")
 
     def _restore(self, weights, what):
         self.model.setWeights(weights)
+        self.model.resetOptimizerState()
         raise FloatingPointError(f"training diverged: {what}; try a lower learning rate")
 
 

@@ -36,7 +36,7 @@ from checks import checkChain, checkInstance, checkInteger
 from activations import Identity, Sigmoid
 from layers import Dense
 from loss import CrossEntropy
-from nn import MLP, Model
+from nn import MLP, Composite, Model
 
 _BLOCK = 2048   # rows per block in evaluate: bounded memory for any test set
 
@@ -59,7 +59,7 @@ def klDivergence(mu, logVar):
     return 0.5 * np.sum(np.expm1(logVar) - logVar + mu * mu, axis=1)
 
 
-class Sampler(Model):
+class Sampler(Composite):
     """Two dense heads for ``mu`` and ``logVar``, and the draw ``z = mu + sigma * eps``.
 
     Parameters
@@ -179,8 +179,13 @@ class Sampler(Model):
     @property
     def random(self):
         """Deprecated name of ``rng``, the generator every model of deepbasics names so."""
-        warnings.warn("Sampler.random is now Sampler.rng", DeprecationWarning, stacklevel=2)
+        warnings.warn("Sampler.random is deprecated; use Sampler.rng", DeprecationWarning, stacklevel=2)
         return self.rng
+
+    @random.setter
+    def random(self, generator):
+        warnings.warn("Sampler.random is deprecated; use Sampler.rng", DeprecationWarning, stacklevel=2)
+        self.rng = generator
 
     # -------------------------------------------------------- persistence
     PARTS = {"mean": MLP, "logVar": MLP}
@@ -298,6 +303,10 @@ class VAE(Model):
         ``"kl"``: means per image, in nats.
         """
         self._checkImages("x", x)
+        return self._backpropagate(x, noise)
+
+    def _backpropagate(self, x, noise=None):
+        """``backpropagate`` without the check of ``x``: training checked all of ``x_train`` before it began."""
         hidden = self.encoder.forward(x)
         p = self.decoder.forward(self.sampler.forward(hidden, noise))
         reconstruction, gradient = self._crossEntropy.valueAndGradient(p, x)
@@ -315,7 +324,7 @@ class VAE(Model):
         Returns ``train_loss`` (the negative ELBO), ``train_reconstruction``
         and ``train_kl``, means per image in nats.
         """
-        figures = self.backpropagate(x)
+        figures = self._backpropagate(x)
         self.update()
         return {f"train_{name}": value for name, value in figures.items()}
 

@@ -11,7 +11,10 @@ a busy neighbour disturbs much less than wall-clock seconds; run it with
 - ``no subnormal flush``: Adam never sets first moments below float32's
   smallest normal number to zero (``optimizer._flushSubnormals``);
 - ``first layer's input gradient``: ``MLP.backward`` also computes ``dL/dx``
-  for the network's input, which training never uses.
+  for the network's input, which training never uses;
+- ``textbook Adam``: ``Adam.step`` written line by line as the paper's
+  Algorithm 1, with ``mHat``, ``vHat`` and each product an array of its own,
+  instead of one work array reused in place.
 
 and, for the GAN of ``examples/gan.py`` (one ``GAN.trainStep`` after another):
 
@@ -60,19 +63,40 @@ def alwaysInputGradient():
     return patched(layers.Dense, "backward", lambda self, gradient, inputGradient=True: backward(self, gradient, True))
 
 
+
+
+def unfrozenGeneratorBackward(self, z, loss=None):
+    """``GAN.generatorBackward`` without freezing the discriminator."""
+    loss = loss or self.loss
+    p = self.discriminator.forward(self.generator.forward(z))
+    value, gradient = loss.valueAndGradient(p, np.ones_like(p))
+    self.generator.backward(self.discriminator.backward(gradient, inputGradient=True))
+    return value
+
+
+def textbookAdamStep(self, parameter, gradient, state):
+    """``Adam.step`` as the paper's Algorithm 1 reads, each line an array of its own (no shared work array)."""
+    if not state:
+        state.update(t=0, m=np.zeros_like(parameter), v=np.zeros_like(parameter))
+    state["t"] += 1
+    t, m, v = state["t"], state["m"], state["v"]
+    m *= self.beta_1
+    m += (1 - self.beta_1) * gradient
+    v *= self.beta_2
+    v += (1 - self.beta_2) * gradient * gradient
+    mHat = m / (1 - self.beta_1**t)
+    vHat = v / (1 - self.beta_2**t)
+    parameter -= self.learningRate * mHat / (np.sqrt(vHat) + self.epsilon)
+    if t % 100 == 0:
+        optimizer._flushSubnormals(m)
+
+
 VARIANTS = {
     "as is": contextlib.nullcontext,
     "no subnormal flush": lambda: patched(optimizer, "_flushSubnormals", lambda array: None),
     "first layer's input gradient": alwaysInputGradient,
+    "textbook Adam": lambda: patched(optimizer.Adam, "step", textbookAdamStep),
 }
-
-
-def unfrozenGeneratorBackward(self, z, loss=None):
-    """``GAN.generatorBackward`` without freezing the discriminator (same arguments, same arithmetic)."""
-    p = self.discriminator.forward(self.generator.forward(z))
-    value, gradient = (loss or self.loss).valueAndGradient(p, np.ones_like(p))
-    self.generator.backward(self.discriminator.backward(gradient, inputGradient=True))
-    return value
 
 
 GAN_VARIANTS = {

@@ -381,3 +381,59 @@ def test_save_into_a_folder_that_does_not_exist_names_that_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"the folder {re.escape(str(tmp_path / 'nofolder' / 'x'))} does not exist"):
         chapterNetwork().save(tmp_path / "nofolder" / "x" / "m.npz")
     assert not list(tmp_path.rglob("*.part"))
+
+
+def test_a_part_inside_a_part_is_named_by_its_path_and_checked_as_strictly(tmp_path):
+    path = _rewritten(tmp_path, "vae", lambda a: a.update({"sampler.extra": np.zeros(2)}))
+    with pytest.raises(ValueError, match=r"VAE.load: .*changed-vae.npz \(sampler\) has unexpected parts \['sampler.extra'\]"):
+        VAE.load(path)
+    path = _rewritten(tmp_path, "vae", lambda a: a.update({"sampler.mean.layer0.b": np.zeros(5)}))
+    with pytest.raises(ValueError, match=r"VAE.load: .*changed-vae.npz \(sampler.mean\) is not a valid deepbasics "
+                                         r"model file: 'sampler.mean.layer0.b' has shape \(5,\)"):
+        VAE.load(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update({k.replace("logVar.", "logVar.x"): v for k, v in a.items() if "logVar.layer0" in k}),
+     r"unexpected parts"),
+    (lambda a: _swapHeadActivation(a), r"the sampler's logVar head must be one Dense layer with Identity activation"),
+])
+def test_a_sampler_whose_heads_are_not_its_own_is_refused(tmp_path, change, message):
+    with pytest.raises(ValueError, match=f"VAE.load: .*changed-vae.npz.*{message}"):
+        VAE.load(_rewritten(tmp_path, "vae", change))
+
+
+def _swapHeadActivation(arrays):
+    architecture = json.loads(str(arrays["sampler.logVar.architecture"]))
+    architecture["layers"][0]["activation"] = {"name": "ReLU", "config": {}}
+    arrays["sampler.logVar.architecture"] = np.array(json.dumps(architecture))
+
+
+def test_the_old_name_of_the_samplers_generator_reads_and_writes_with_a_warning():
+    vae = VAE.load(os.path.join(DATA, "vae-1.npz"))
+    with pytest.warns(DeprecationWarning, match="Sampler.random is deprecated; use Sampler.rng"):
+        assert vae.sampler.random is vae.sampler.rng
+    generator = np.random.default_rng(3)
+    with pytest.warns(DeprecationWarning, match="use Sampler.rng"):
+        vae.sampler.random = generator
+    assert vae.sampler.rng is generator
+
+
+def test_a_file_of_a_model_of_ones_own_names_the_load_that_reads_it(tmp_path):
+    from nn import Model
+
+    class Stack(Model):
+        PARTS = {"lower": MLP, "upper": MLP}
+        RECORD = "stack"
+
+        def __init__(self, lower, upper):
+            self.lower, self.upper = lower, upper
+
+        def parts(self):
+            return (self.lower, self.upper)
+
+    path = Stack(chapterNetwork(), chapterNetwork()).save(tmp_path / "stack")
+    assert isinstance(Stack.load(path), Stack)
+    with pytest.raises(ValueError, match=r"MLP.load: .*stack.npz is not a deepbasics MLP file: it holds a Stack; "
+                                         r"read it with Stack.load"):
+        MLP.load(path)

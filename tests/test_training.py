@@ -374,8 +374,7 @@ def test_every_model_restored_after_divergence_saves_loads_and_trains_on(kind, t
     with pytest.raises(FloatingPointError, match="training diverged"), np.errstate(all="ignore"):
         model.train(data, loss=loss, epochs=50, verbose=False)
     assert all(np.isfinite(weight).all() for weight in model.getWeights())
-    assert all(not layer.optimizerState["W"] for layer in _layers(model))   # the moments that saw the blow-up are gone
-    loaded = type(model).load(model.save(tmp_path / "restored"))
+    loaded = type(model).load(model.save(tmp_path / "restored"))      # no NaN moments were saved
     for layer in _layers(loaded):
         layer.optimizer.learningRate = 1e-3
     history = loaded.train(data, loss=loss, epochs=3, verbose=False)
@@ -440,3 +439,32 @@ def test_in_a_notebook_training_prints_one_line_per_epoch_and_no_progress_bar():
     lines = text.splitlines()
     assert len(lines) == 2 and all(line.startswith(f"Epoch {epoch}/2 - ") for epoch, line in zip((1, 2), lines))
     assert "\r" not in text and "[===" not in text
+
+
+def test_a_callback_that_saves_at_the_end_of_a_diverged_run_saves_a_loadable_model(tmp_path):
+    model, data, loss = fourModels()["VAE"]
+    for layer in _layers(model):
+        layer.optimizer.learningRate = 1e307
+    saved = []
+    with pytest.raises(FloatingPointError), np.errstate(all="ignore"):
+        model.train(data, loss=loss, epochs=50, verbose=False,
+                    callbacks={"on_train_end": lambda m, history: saved.append(m.save(tmp_path / "end"))})
+    assert np.isfinite(np.concatenate([w.ravel() for w in type(model).load(saved[0]).getWeights()])).all()
+
+
+def test_a_model_of_ones_own_is_told_what_it_lacks_before_any_work():
+    from nn import Model
+
+    class Unfinished(Model):
+        inputDim = 4
+
+        def parts(self):
+            return []
+
+    began = []
+    with pytest.raises(NotImplementedError, match=r"Unfinished must define trainStep\(x, y, loss, metrics\)"):
+        Unfinished().train(blobs(), loss=CrossEntropy(), callbacks={"on_train_begin": began.append})
+    assert began == []
+    with pytest.raises(ValueError, match=r"Wider.train: dataset.x_train has shape \(200, 4\), but the model "
+                                         r"needs 5 columns"):
+        type("Wider", (Unfinished,), {"inputDim": 5, "trainStep": lambda *a: {}})().train(blobs(), CrossEntropy())
