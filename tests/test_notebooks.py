@@ -138,7 +138,9 @@ def test_the_chapter_notebook_runs_the_chapter_verbatim_diagnoses_the_dead_units
     assert "Adam(learningRate = 0.1)" in cellWith(notebook, "optimizer = Adam(learningRate = 0.1)").source
     dead = re.findall(r"^\d+\s+ReLU\(\)\s+\d+\s+\S+\s+\S+\s+(\d+) \((\d+)%\)", shown, re.MULTILINE)
     assert len(dead) == 4, shown[-3000:]   # two ReLU layers, before and after the fix
-    assert int(dead[0][1]) > 50 and int(dead[2][1]) < 10, dead
+    # The chapter's run is not seeded: how many die varies, but more than half of a layer, as the warning said.
+    before, after = [int(share) for _, share in dead[:2]], [int(share) for _, share in dead[2:]]
+    assert max(before) > 50 and max(after) < 10, dead
     accuracy = float(re.search(r"Test accuracy after \d+ epochs: ([0-9.]+)%", shown).group(1))
     assert accuracy > 93, accuracy
     for snippet in ("plotConfusion(classifier", "plotMistakes(classifier"):
