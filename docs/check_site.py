@@ -238,7 +238,7 @@ def main(argv=None):
     shots = pathlib.Path(arguments.shots)
     shots.mkdir(parents=True, exist_ok=True)
     browser = Browser(findChromium(arguments.chromium))
-    findings, failed = {}, 0
+    findings, failed, missingShots = {}, 0, 0
     start = time.perf_counter()
     try:
         for page in pages:
@@ -255,14 +255,15 @@ def main(argv=None):
                 browser.screenshot(selector, shots / name)
                 print(f"screenshot of {page}{'' if selector is None else ' at ' + selector}: {shots / name}")
             else:
-                failed += 1
+                missingShots += 1
                 print(f"FAIL  {page}: not in the site, no screenshot")
     finally:
         browser.close()
     if arguments.report:
         pathlib.Path(arguments.report).write_text(json.dumps(findings, indent=1), encoding="utf-8")
-    print(f"{len(pages) - failed} of {len(pages)} pages passed in {time.perf_counter() - start:.1f}s")
-    return 1 if failed else 0
+    print(f"{len(pages) - failed} of {len(pages)} pages passed in {time.perf_counter() - start:.1f}s"
+          + (f"; {missingShots} screenshot(s) missing" if missingShots else ""))
+    return 1 if failed or missingShots else 0
 
 
 if __name__ == "__main__":
