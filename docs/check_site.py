@@ -2,7 +2,7 @@
 
 For every HTML page of the build (or the pages named), loaded from disk (``file://``):
 
-- formulas rendered: the page holds no raw TeX (``\\(``, ``\\)``, ``\\[``, ``\\]``, ``$$``) in its visible
+- formulas rendered: the page holds no raw TeX (``\\(``, ``\\)``, ``\\[``, ``\\]``, ``$$``, ``$\\``) in its visible
   text outside code, every formula the page has became MathJax output (``mjx-container`` with an SVG),
   and MathJax reported no TeX error (an ``merror`` node);
 - every image loaded (``naturalWidth > 0``);
@@ -62,7 +62,7 @@ INSPECT = r"""
     texts.push(node.textContent);
   }
   const text = texts.join(" ");
-  const rawTeX = ["\\(", "\\)", "\\[", "\\]", "$$"].filter(mark => text.includes(mark))
+  const rawTeX = ["\\(", "\\)", "\\[", "\\]", "$$", "$\\"].filter(mark => text.includes(mark))
     .map(mark => { const at = text.indexOf(mark); return mark + " in: " + text.slice(Math.max(0, at - 60), at + 60); });
   return {
     title: document.title,

@@ -46,6 +46,7 @@ nb_execution_show_tb = True
 nb_merge_streams = True            # one block for the per-epoch lines a training cell prints
 nb_ipywidgets_js = {}              # no widget scripts from a CDN: the site works offline
 nb_render_image_options = {}
+nb_render_markdown_format = "myst"  # explain's rich display is Markdown with $...$ formulas: parse them as maths
 
 # ------------------------------------------------------------------ API reference
 autodoc_default_options = {"members": True, "member-order": "bysource"}

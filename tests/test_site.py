@@ -160,6 +160,7 @@ PAGES = {
     "good.html": '<script src="tex-svg.js"></script><p>Inline <span class="math">\\(x^2 + 1\\)</span>.</p>'
                  '<div class="math">\\[\\frac{1}{1 + e^{-x}}\\]</div><img src="dot.png">',
     "raw.html": "<p>A formula nobody rendered: $$x^2$$</p>",
+    "markdown.html": "<p>Markdown output read as plain text: $\\displaystyle z^1 = W^1 a^0$</p>",
     "unrendered.html": '<p><span class="math">\\(x\\)</span></p>',
     "texerror.html": '<script src="tex-svg.js"></script><p><span class="math">\\(\\frac{1}\\)</span></p>',
     "broken.html": '<img src="missing.png">',
@@ -187,6 +188,7 @@ def test_the_browser_check_fails_each_kind_of_broken_page_and_passes_a_good_one(
     failures = {page: " | ".join(found["failures"]) for page, found in json.loads(report.read_text()).items()}
     assert failures["index.html"] == "" and failures["good.html"] == "", failures
     assert "raw TeX left in the visible text: $$" in failures["raw.html"]
+    assert "raw TeX left in the visible text: $\\" in failures["markdown.html"]
     assert "MathJax did not load" in failures["unrendered.html"]
     assert "MathJax could not typeset: Missing argument for \\frac" in failures["texerror.html"]
     assert "image did not load" in failures["broken.html"] and "missing.png" in failures["broken.html"]
