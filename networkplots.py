@@ -1,12 +1,12 @@
-"""Network plots: a model's layers and weights, and its activations with their derivatives.
+"""Network plots: a model's layers and weights, one training step on them, and the activations with their derivatives.
 
 :func:`plotNetwork` draws the chapter's Figure 1 from a real model,
-:func:`plotWeights` each neuron's incoming weights as an image, and
-:func:`plotActivation` / :func:`plotActivations` the chapter's Figures 2-5
-from the activations' own code. A layer too large to draw in full is cut
-to ``maxNeurons`` and the figure says how many neurons it has.
-:func:`shownNeurons` and :func:`columnPositions` lay out a column of
-neurons for any drawing of a network.
+:func:`plotBackprop` the same figure with the numbers of one training step
+(an explanation of :func:`explain.explain`), :func:`plotWeights` each
+neuron's incoming weights as an image, and :func:`plotActivation` /
+:func:`plotActivations` the chapter's Figures 2-5 from the activations' own
+code. A layer too large to draw in full is cut to ``maxNeurons`` and the
+figure says how many neurons it has.
 
 >>> from activations import Tanh
 >>> figure = plotActivation(Tanh())
@@ -21,34 +21,63 @@ import numpy as np
 import figures
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from checks import checkInteger
+from explainviews import compact, formatted, number
 
 INPUT_COLOR, HIDDEN_COLOR, OUTPUT_COLOR = "#d62728", "#1f77b4", "#2ca02c"   # the chapter's red, blue, green
 
 
-def shownNeurons(size, maxNeurons):
-    """Which neurons of a layer of ``size`` are drawn: all, or the first and last ``maxNeurons // 2``.
+def _columns(sizes, maxNeurons):
+    """How each column of neurons is drawn: ``[(shown, heights, ellipsis)]``, and the tallest column's slots.
 
-    Returns ``(indices, elided)``: the drawn neurons' indices, and whether some were left out.
+    A layer of more than ``maxNeurons`` shows its first and last
+    ``maxNeurons // 2`` neurons (``shown``, their indices) around a vertical
+    ellipsis at height ``ellipsis`` (None when all are shown). Heights are
+    in data units, top to bottom, neighbours 1 apart, centred on 0.
     """
-    if size <= maxNeurons:
-        return list(range(size)), False
-    edge = maxNeurons // 2
-    return list(range(edge)) + list(range(size - edge, size)), True
+    columns = []
+    for size in sizes:
+        elided, edge = size > maxNeurons, maxNeurons // 2
+        shown = list(range(edge)) + list(range(size - edge, size)) if elided else list(range(size))
+        positions = (len(shown) + elided - 1) / 2 - np.arange(len(shown) + elided, dtype=float)
+        if elided:
+            half = len(shown) // 2   # the ellipsis takes the middle place
+            columns.append((shown, np.concatenate([positions[:half], positions[half + 1:]]), positions[half]))
+        else:
+            columns.append((shown, positions, None))
+    return columns, max(len(shown) + (ellipsis is not None) for shown, _, ellipsis in columns)
 
 
-def columnPositions(shown, elided):
-    """Vertical centre of each drawn neuron (top to bottom), leaving one slot for the ellipsis.
+def _roleColor(column, count):
+    """The chapter's colour of a column of neurons: input red, hidden blue, output green (``count`` layers)."""
+    return INPUT_COLOR if column == 0 else OUTPUT_COLOR if column == count else HIDDEN_COLOR
 
-    Returns ``(heights, ellipsis)``: one height per index of ``shown``, in
-    data units (neighbours 1 apart, centred on 0), and the height of the
-    ellipsis, ``None`` when ``elided`` is false.
+
+def _connections(ax, columns, l, spacing, radius, matrix=None, cmap=None, norm=None, widths=(0.6, 0.0)):
+    """Every connection from the drawn neurons of column ``l - 1`` into those of column ``l``: one LineCollection.
+
+    With ``matrix`` (the layer's ``W`` or ``dL/dW``, ``(outputDim,
+    inputDim)``), connection ``[j, i]`` is coloured by ``matrix[j, i]`` over
+    the largest ``|entry|`` of the matrix, and ``widths[0] + widths[1] *
+    |that|`` wide; without, grey. Segments are in the order of the matrix's
+    rows: row ``j`` holds the connections into neuron ``j``.
     """
-    slots = len(shown) + (1 if elided else 0)
-    positions = (slots - 1) / 2 - np.arange(slots, dtype=float)
-    if elided:
-        half = len(shown) // 2
-        return np.concatenate([positions[:half], positions[half + 1:]]), positions[half]
-    return positions, None
+    from matplotlib.collections import LineCollection
+
+    (inputs, inputHeights, _), (outputs, outputHeights, _) = columns[l - 1], columns[l]
+    left, right = (l - 1) * spacing + radius, l * spacing - radius
+    lines = LineCollection([((left, iy), (right, jy)) for jy in outputHeights for iy in inputHeights], zorder=1)
+    if matrix is None:
+        lines.set_color("0.55")
+        lines.set_linewidth(widths[0])
+    else:
+        matrix = np.asarray(matrix, dtype=float)
+        values = matrix[np.ix_(outputs, inputs)].ravel() / (float(np.max(np.abs(matrix))) or 1.0)
+        lines.set_array(values)
+        lines.set_cmap(cmap)
+        lines.set_norm(norm)
+        lines.set_linewidth(widths[0] + widths[1] * np.abs(values))
+    ax.add_collection(lines)
+    return lines
 
 
 def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
@@ -85,56 +114,135 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
         raise ValueError("plotNetwork: the MLP has no layers yet; add some with addLayer(Dense(...))")
     maxNeurons = checkInteger("plotNetwork", "maxNeurons", maxNeurons, low=2)
     sizes = [layers[0].inputDim] + [layer.outputDim for layer in layers]
-    columns = [shownNeurons(size, maxNeurons) for size in sizes]
-    tallest = max(len(shown) + elided for shown, elided in columns)
+    columns, tallest = _columns(sizes, maxNeurons)
     spacing, radius = 3.0, 0.3   # in data units: neighbours in a column are 1 apart
     width, height = (len(sizes) - 1) * spacing + 2, tallest + 1.8
     # 0.55 inch per data unit (the axes keep an equal aspect), plus room for the title and colour bar.
     figure, axes = figures.newFigure(figsize or (0.55 * width + 0.4 + (1.5 if weights else 0), 0.55 * height + 0.6))
     # Imported after newFigure, which names the install command when matplotlib is missing.
-    from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
     from matplotlib.patches import Circle
 
     ax = axes[0, 0]
-    positions = []
-    for column, ((shown, elided), size) in enumerate(zip(columns, sizes)):
-        color = INPUT_COLOR if column == 0 else OUTPUT_COLOR if column == len(sizes) - 1 else HIDDEN_COLOR
-        heights, ellipsis = columnPositions(shown, elided)
-        positions.append(heights)
+    for column, ((shown, heights, ellipsis), size) in enumerate(zip(columns, sizes)):
         for y in heights:
-            ax.add_patch(Circle((column * spacing, y), radius, facecolor=color, edgecolor="black",
-                                linewidth=0.8, zorder=3))
-        if elided:
+            ax.add_patch(Circle((column * spacing, y), radius, facecolor=_roleColor(column, len(layers)),
+                                edgecolor="black", linewidth=0.8, zorder=3))
+        if ellipsis is not None:
             ax.text(column * spacing, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
         caption = f"input\n{size}" if column == 0 else \
             f"Dense {column}\n{type(layers[column - 1].activation).__name__}\n{size}"
         ax.text(column * spacing, -tallest / 2 - 0.3, caption, ha="center", va="top", fontsize=9)
-
-    for index, layer in enumerate(layers):
-        inputs, outputs = columns[index][0], columns[index + 1][0]
-        left, right = index * spacing + radius, (index + 1) * spacing - radius
-        # One segment per drawn weight W[j, i], in the order of W's rows.
-        segments = [((left, positions[index][i]), (right, positions[index + 1][j]))
-                    for j in range(len(outputs)) for i in range(len(inputs))]
-        lines = LineCollection(segments, zorder=1)
+    for l, layer in enumerate(layers, start=1):
         if weights:
-            # W is (outputDim, inputDim): row j holds the weights into output neuron j.
-            shownWeights = np.asarray(layer.W, dtype=float)[np.ix_(outputs, inputs)].ravel()
-            largest = float(np.max(np.abs(layer.W))) or 1.0
-            lines.set_array(shownWeights / largest)
-            lines.set_cmap("PuOr")
-            lines.set_norm(Normalize(-1.0, 1.0))
-            lines.set_linewidth(0.3 + 2.5 * np.abs(shownWeights) / largest)
+            _connections(ax, columns, l, spacing, radius, layer.W, "PuOr", Normalize(-1.0, 1.0), widths=(0.3, 2.5))
         else:
-            lines.set_color("0.55")
-            lines.set_linewidth(0.6)
-        ax.add_collection(lines)
+            _connections(ax, columns, l, spacing, radius)
     if weights:
         bar = figure.colorbar(ax.collections[-1], ax=ax, shrink=0.6)
         bar.set_label("weight / largest |weight| of its layer")
     ax.set(xlim=(-1, width - 1), ylim=(-tallest / 2 - 1.6, height - tallest / 2 - 1.6), aspect="equal",
            title="MLP " + "-".join(str(size) for size in sizes))
+    ax.axis("off")
+    return figures.finish(figure, save)
+
+
+def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=10, figsize=None):
+    """The chapter's Figure 1 with the step's numbers: activations in the neurons, gradients on the connections.
+
+    Each neuron shows its activation ``a`` (the input ``x`` in the first
+    column), shaded by it (orange positive, purple negative, against the
+    largest ``|a|`` of its column), and its ``δ = dL/dz`` below it; the
+    targets ``y`` stand beside the outputs. Each connection ``W[j, i]`` is
+    coloured by its gradient ``dL/dW[j, i]``, red for positive and blue for
+    negative (the update moves the weight the other way), and is the wider
+    the larger ``|dL/dW|`` is against the largest of its layer. The numbers
+    are rounded as the explanation's printout rounds them.
+
+    Parameters
+    ----------
+    explanation : explain.Explanation
+        As returned by :func:`explain.explain`.
+    save : str or path, optional
+        Also write the figure there (PNG, or the suffix's format), atomically.
+    sample : int, optional
+        The sample whose activations are shown (default the explanation's);
+        the gradients are those of the whole batch.
+    numbers : bool, optional
+        Print the gradient on every connection; default when no layer has more than 6 neurons.
+    maxNeurons : int, default 10
+        Most neurons drawn per column (at least 2); a larger layer shows its first and last few.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; each neuron is a ``matplotlib.patches.Circle``, each
+        layer's connections one ``LineCollection``.
+    """
+    # Known by what it offers rather than by its class: explain sits above the plots and imports this module.
+    if not callable(getattr(explanation, "sampleValue", None)):
+        raise TypeError(f"plotBackprop: expected an Explanation from explain(...), got {type(explanation).__name__}")
+    sizes, count = explanation.sizes, len(explanation.sizes) - 1
+    activations = [explanation.sampleValue(f"a^{l}", sample) for l in range(count + 1)]   # checks sample
+    deltas = [None] + [explanation.sampleValue(f"delta^{l}", sample) for l in range(1, count + 1)]
+    target = explanation.sampleValue("y", sample)
+    sample = explanation.sample if sample is None else sample
+    maxNeurons = checkInteger("plotBackprop", "maxNeurons", maxNeurons, low=2)
+    numbers = max(sizes) <= 6 if numbers is None else bool(numbers)
+    columns, tallest = _columns(sizes, maxNeurons)
+    spacing, radius = 5.0, 0.34
+    width, height = count * spacing + 3.0, tallest + 2.2
+    figure, axes = figures.newFigure(figsize or (0.85 * width + 1.4, 0.8 * height + 0.3))
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.patches import Circle
+
+    ax = axes[0, 0]
+    activationMap = figures.pyplot().get_cmap("PuOr_r")
+    for column, ((shown, heights, ellipsis), size) in enumerate(zip(columns, sizes)):
+        largest = float(np.max(np.abs(activations[column]))) or 1.0
+        for neuron, y in zip(shown, heights):
+            value = activations[column][neuron]
+            # 0.15 to 0.85 of the colour map: the darkest ends would hide the number.
+            ax.add_patch(Circle((column * spacing, y), radius, facecolor=activationMap(0.5 + 0.35 * value / largest),
+                                edgecolor=_roleColor(column, count), linewidth=2.5, zorder=3))
+            ax.text(column * spacing, y, number(value, 2), ha="center", va="center", fontsize=8, zorder=4)
+            if deltas[column] is not None:
+                ax.text(column * spacing, y - radius - 0.04, rf"$\delta$ {number(deltas[column][neuron], 3)}",
+                        ha="center", va="top", fontsize=7, color="0.2", zorder=4)
+            if column == count:
+                ax.text(column * spacing + radius + 0.2, y, f"y = {compact(target[neuron])}", ha="left",
+                        va="center", fontsize=8, color="0.2")
+        if ellipsis is not None:
+            ax.text(column * spacing, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
+        caption = (f"$x = a^0$\n{size} inputs" if column == 0 else
+                   rf"$a^{column}$" + f"\n{explanation.activationNames[column - 1]}\n{size} neurons")
+        ax.text(column * spacing, -tallest / 2 - 0.55, caption, ha="center", va="top", fontsize=9)
+    for l in range(1, count + 1):
+        gradient = np.asarray(explanation[f"dL/dW^{l}"].value, dtype=np.float64)
+        lines = _connections(ax, columns, l, spacing, radius, gradient, "RdBu_r", TwoSlopeNorm(0.0, -1.0, 1.0),
+                             widths=(0.5, 4.0))
+        if numbers:
+            # Each label at its own distance along its connection, so that no two share a place; rounded
+            # alike within the layer.
+            inputs, outputs = columns[l - 1][0], columns[l][0]
+            labels = formatted(gradient[np.ix_(outputs, inputs)], 3)
+            for index, (((x0, y0), (x1, y1)), label) in enumerate(zip(lines.get_segments(), labels)):
+                fraction = 0.12 + 0.76 * (index + 0.5) / len(labels)
+                ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), label,
+                        ha="center", va="center", fontsize=6.5, color="0.1", zorder=2,
+                        bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.8))
+    bar = figure.colorbar(lines, ax=ax, shrink=0.55, pad=0.01)
+    bar.set_label(r"$\partial L / \partial W$ over the largest $|\partial L / \partial W|$ of its layer", fontsize=8)
+    batch = (f"sample {sample} of a batch of {explanation.n}; gradients summed over the batch"
+             if explanation.n > 1 else "one sample")
+    ax.set_title(f"Backpropagation through {'-'.join(map(str, sizes))}: loss {number(explanation['L'].value, 4)} "
+                 f"({batch})\n"
+                 r"neurons: activation $a$ and $\delta = \partial L / \partial z$;  "
+                 r"connections: $\partial L / \partial W$ (colour and width)", fontsize=9)
+    ax.set_xlim(-1.2, width - 1.2)
+    ax.set_ylim(-tallest / 2 - 1.8, height - tallest / 2 - 1.8)
+    ax.set_aspect("equal")
     ax.axis("off")
     return figures.finish(figure, save)
 
