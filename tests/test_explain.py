@@ -338,6 +338,18 @@ def test_markdown_and_latex_carry_the_chapters_notation():
     assert r"\checkmark" in latex and r"\hat m" in latex and "amsmath" in latex
 
 
+class RenamedMSE(MSE):
+    """The chapter's MSE under another name: it computes the same, so it is explained as MSE."""
+
+
+def test_the_loss_formula_is_filled_in_with_the_numbers_of_the_loss_it_computes():
+    mse = str(explain(figureOne(), X, Y, RenamedMSE()))
+    assert re.search(r"L = RenamedMSE\(a\^2, y\) +1/2 \[\(0\.\d{4} - 1\)² \+ \(0\.\d{4} - 0\)²\] = 0\.\d{4}", mse)
+    assert "MSE = 1/(2n) Σ_k ||a^2_k - y_k||²" in mse and "machine epsilon" not in mse
+    batch = str(explain(figureOne(), [X, X], [Y, [0.0, 1.0]], CrossEntropy(), sample=1))
+    assert re.search(r"1/2 Σ_k L_k = \d\.\d{4};  sample 1: L_1 = -\[0 ln 0\.\d{4} \+ 1 ln 0\.\d{4} \+ 1 ln", batch)
+
+
 def test_a_large_layer_is_summarised_unless_full():
     rng = np.random.default_rng(0)
     network = MLP(dtype=np.float64)
