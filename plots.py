@@ -9,9 +9,8 @@ module                     holds
 ``figures.py``             the floor: matplotlib imported on first use, ``newFigure``, ``saveFigure``,
                            showing and replacing a figure in a notebook
 ``historyplots.py``        ``plotHistory`` and ``LivePlot``: loss and accuracy per epoch
-``networkplots.py``        ``plotNetwork``, ``plotWeights``, ``plotActivation``, ``plotActivations``
+``networkplots.py``        ``plotNetwork``, ``plotWeights``, ``plotActivation``, ``plotActivations``, ``plotBackprop``
 ``imageplots.py``          ``plotImages``, ``plotConfusion``, ``plotMistakes``, ``plotDecisionBoundary``
-``explain.py``             ``plotBackprop``: one training step drawn on the network (see ``explain``)
 =========================  =============================================================================
 
 Every function draws one matplotlib ``Figure`` and returns it, so it shows
@@ -45,12 +44,11 @@ function                                            draws
 ['Tanh()', "derivative f'(z)"]
 """
 
-from explain import plotBackprop
 from figures import DPI, saveFigure
 from historyplots import LivePlot, plotHistory
 from imageplots import plotConfusion, plotDecisionBoundary, plotImages, plotMistakes
-from networkplots import (HIDDEN_COLOR, INPUT_COLOR, OUTPUT_COLOR, plotActivation, plotActivations, plotNetwork,
-                          plotWeights)
+from networkplots import (HIDDEN_COLOR, INPUT_COLOR, OUTPUT_COLOR, plotActivation, plotActivations, plotBackprop,
+                          plotNetwork, plotWeights)
 
 __all__ = ["DPI", "saveFigure", "LivePlot", "plotHistory", "plotConfusion", "plotDecisionBoundary", "plotImages",
            "plotMistakes", "HIDDEN_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "plotActivation", "plotActivations",
