@@ -68,8 +68,9 @@ class OptimizerFormula(NamedTuple):
 def computesAs(loss, kind):
     """True when ``loss`` computes exactly what ``kind`` (MSE or CrossEntropy) does: a subclass that
     changes its value or its gradient is a loss of the user's own, checked as such."""
-    methods = ("__call__", "gradient", "valueAndGradient")
-    return all(getattr(type(loss), name) is getattr(kind, name) for name in methods)
+    methods = {"__call__", "gradient", "valueAndGradient", "_check"} | {name for name, value in vars(kind).items()
+                                                                      if callable(value)}
+    return all(getattr(type(loss), name, None) is getattr(kind, name) for name in methods)
 
 
 # ============================================================ activations

@@ -21,25 +21,33 @@ import numpy as np
 
 
 class Loss:
-    """Base class: ``__call__`` gives the value, ``gradient`` its derivative.
+    """Base class: ``loss(yPred, yTrue)`` gives the value, ``loss.gradient(yPred, yTrue)`` its derivative.
 
-    A new loss implements ``valueAndGradient``, or both ``__call__`` and ``gradient``.
+    A new loss implements ``value(yPred, yTrue, n)`` and ``derivative(yPred,
+    yTrue, n)`` on arrays already checked (``n`` is the batch size); or, as
+    before, ``__call__`` and ``gradient`` themselves.
     """
 
     def __call__(self, yPred, yTrue):
         """The loss, a float: the mean over the samples of ``yPred (n, outputs)`` against ``yTrue`` (same shape)."""
-        return self.valueAndGradient(yPred, yTrue)[0]
+        return self.value(*self._check(yPred, yTrue))
 
     def gradient(self, yPred, yTrue):
         """``dL/dyPred``, an array of ``yPred``'s shape (the ``1/n`` of the mean included)."""
-        return self.valueAndGradient(yPred, yTrue)[1]
+        return self.derivative(*self._check(yPred, yTrue))
 
     def valueAndGradient(self, yPred, yTrue):
-        """``(loss(yPred, yTrue), gradient(yPred, yTrue))``: both, as a training step needs them.
+        """``(loss(yPred, yTrue), gradient(yPred, yTrue))``, checking the arguments once: a training step needs both."""
+        if type(self).value is Loss.value:   # a loss of one's own that gives __call__ and gradient
+            return self(yPred, yTrue), self.gradient(yPred, yTrue)
+        checked = self._check(yPred, yTrue)
+        return self.value(*checked), self.derivative(*checked)
 
-        The chapter's losses check their arguments and clip once for both.
-        """
-        return self(yPred, yTrue), self.gradient(yPred, yTrue)
+    def value(self, yPred, yTrue, n):
+        raise NotImplementedError(f"{type(self).__name__} must define value(yPred, yTrue, n), or __call__")
+
+    def derivative(self, yPred, yTrue, n):
+        raise NotImplementedError(f"{type(self).__name__} must define derivative(yPred, yTrue, n), or gradient")
 
     def _check(self, yPred, yTrue):
         """Return both as float arrays of ``yPred``'s dtype and the batch size ``n``."""
@@ -69,10 +77,12 @@ class MSE(Loss):
     The ``1/2`` makes the gradient simply ``(yPred - yTrue) / n``.
     """
 
-    def valueAndGradient(self, yPred, yTrue):
-        yPred, yTrue, n = self._check(yPred, yTrue)
+    def value(self, yPred, yTrue, n):
         difference = yPred - yTrue
-        return float(np.vdot(difference, difference)) / (2 * n), difference / n
+        return float(np.vdot(difference, difference)) / (2 * n)
+
+    def derivative(self, yPred, yTrue, n):
+        return (yPred - yTrue) / n
 
 
 class CrossEntropy(Loss):
@@ -92,14 +102,14 @@ class CrossEntropy(Loss):
     point, as in scikit-learn and Keras.
     """
 
-    def valueAndGradient(self, yPred, yTrue):
-        p, yTrue, n = self._check(yPred, yTrue)
-        p = _clip(p)
-        total = np.vdot(yTrue, np.log(p)) + np.vdot(1 - yTrue, np.log1p(-p))
-        return -float(total) / n, (p - yTrue) / (p * (1 - p) * n)
+    def value(self, p, yTrue, n):
+        return -float(np.vdot(yTrue, np.log(p)) + np.vdot(1 - yTrue, np.log1p(-p))) / n
 
+    def derivative(self, p, yTrue, n):
+        return (p - yTrue) / (p * (1 - p) * n)
 
-def _clip(p):
-    """``p`` kept inside ``[eps, 1 - eps]``, ``eps`` the machine epsilon of its dtype."""
-    eps = np.finfo(p.dtype).eps
-    return np.minimum(np.maximum(p, eps), 1 - eps)
+    def _check(self, yPred, yTrue):
+        """Both checked, and ``p = yPred`` kept inside ``[eps, 1 - eps]``, ``eps`` the machine epsilon of its dtype."""
+        p, yTrue, n = super()._check(yPred, yTrue)
+        eps = np.finfo(p.dtype).eps
+        return np.minimum(np.maximum(p, eps), 1 - eps), yTrue, n
