@@ -15,10 +15,8 @@ stores the PNGs with a 256-colour palette, which keeps each a few tens of KB.
 """
 
 import argparse
-import os
 import pathlib
 import sys
-import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "examples")]
@@ -30,6 +28,7 @@ matplotlib.use("Agg")
 import plots  # noqa: E402
 from callbacks import EarlyStopping  # noqa: E402
 from dataset import Dataset  # noqa: E402
+from files import writeAtomically  # noqa: E402
 from loss import CrossEntropy  # noqa: E402
 from mnist_classifier import buildClassifier  # noqa: E402
 
@@ -52,11 +51,7 @@ def shrink(path, colors=256):
 
     with Image.open(path) as image:
         small = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".png.part")
-    with os.fdopen(handle, "wb") as file:
-        small.save(file, format="PNG", optimize=True)
-    os.chmod(temporary, os.stat(path).st_mode & 0o777)
-    os.replace(temporary, path)
+    writeAtomically(path, lambda file: small.save(file, format="PNG", optimize=True))
 
 
 def main(argv=None):

