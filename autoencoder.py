@@ -29,6 +29,7 @@ Autoencoder(encoder=4-2, decoder=2-4, noise=GaussianNoise(std=0.1, bounds=(0.0, 
 (3, 4)
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -85,8 +86,8 @@ class Noise:
         raise NotImplementedError
 
     def config(self):
-        """The keyword arguments that rebuild this noise (its generator's state aside)."""
-        return {"bounds": self.bounds, "seed": self.seed}
+        """The keyword arguments that rebuild this noise (its generator's state aside): its constructor's, as kept."""
+        return {name: getattr(self, name) for name in list(inspect.signature(type(self).__init__).parameters)[1:]}
 
     def __repr__(self):
         arguments = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
@@ -112,9 +113,6 @@ class GaussianNoise(Noise):
         noisy *= self.std
         noisy += x
         return noisy
-
-    def config(self):
-        return {"std": self.std, **super().config()}
 
 
 class SaltAndPepper(Noise):
@@ -143,9 +141,6 @@ class SaltAndPepper(Noise):
         noisy[(draw >= self.amount / 2) & (draw < self.amount)] = self.bounds[1]
         return noisy
 
-    def config(self):
-        return {"amount": self.amount, **super().config()}
-
 
 class Masking(Noise):
     """Set a share ``fraction`` of the inputs to zero (Vincent et al.'s masking noise).
@@ -163,9 +158,6 @@ class Masking(Noise):
 
     def corrupt(self, x, rng):
         return np.where(rng.random(x.shape, dtype=x.dtype) < self.fraction, x.dtype.type(0), x)
-
-    def config(self):
-        return {"fraction": self.fraction, **super().config()}
 
 
 NOISES = {kind.__name__: kind for kind in (GaussianNoise, SaltAndPepper, Masking)}
@@ -221,10 +213,6 @@ class Autoencoder(Model):
         self.encoder, self.decoder, self.noise = encoder, decoder, noise
         self.dtype = encoder.dtype
         self.stop_training = False
-
-    @property
-    def inputDim(self):
-        return self.encoder.inputDim
 
     @property
     def codeDim(self):

@@ -138,6 +138,11 @@ class Model(Composite):
         """``(name, MLP, its inputs)`` for each network, given the inputs ``x``: for the dead-unit remark."""
         return []
 
+    @property
+    def inputDim(self):
+        """The width of a sample: what the first part takes (an autoencoder's or a VAE's encoder)."""
+        return self.parts()[0].inputDim
+
     def train(self, dataset, loss=None, epochs=1, metrics=(), tensorboard=False, callbacks=None, verbose=True):
         """Train on ``dataset`` with mini-batch gradient descent; return the history.
 

@@ -251,10 +251,6 @@ class VAE(Model):
         self._crossEntropy = CrossEntropy()
 
     @property
-    def inputDim(self):
-        return self.encoder.inputDim
-
-    @property
     def latentDim(self):
         return self.sampler.latentDim
 
