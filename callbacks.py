@@ -90,37 +90,18 @@ def collect(callbacks, metrics=None, tensorboard=False):
     method such as ``stopper.on_epoch_end``, checks it (``checkMetrics``).
     ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder.
     """
-    events = _collect(callbacks)
-    if tensorboard:
-        board = TensorBoard()
-        for event in EVENTS:
-            events[event].append(getattr(board, event))
-    if metrics is not None:
-        owners = {}
-        for functions in events.values():
-            for function in functions:
-                owner = getattr(function, "__self__", None)
-                if isinstance(owner, Callback):
-                    owners[id(owner)] = owner
-        for owner in owners.values():
-            owner.checkMetrics(list(metrics))
-    return events
-
-
-def _collect(callbacks):
-    events = {event: [] for event in EVENTS}
     if callbacks is None:
-        return events
-    if isinstance(callbacks, (list, tuple)):
+        callbacks = {}
+    elif isinstance(callbacks, (list, tuple)):
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(f"callbacks: a list must hold Callback objects, got {callback!r}; "
                                 f"use a dict {{event: function}} for plain functions")
-            for event in EVENTS:
-                events[event].append(getattr(callback, event))
-        return events
-    if not isinstance(callbacks, dict):
+        # A list subscribes each object to every event, as if it stood in the dict under each.
+        callbacks = {event: list(callbacks) for event in EVENTS}
+    elif not isinstance(callbacks, dict):
         raise TypeError(f"callbacks must be a dict from event name to callable, got {type(callbacks).__name__}")
+    events = {event: [] for event in EVENTS}
     for event, functions in callbacks.items():
         if event not in events:
             raise ValueError(f"callbacks: unknown event {event!r}; known events: {', '.join(EVENTS)}")
@@ -130,39 +111,17 @@ def _collect(callbacks):
             if not callable(function):
                 raise TypeError(f"callbacks[{event!r}]: {function!r} is not callable")
             events[event].append(function)
+    if tensorboard:
+        board = TensorBoard()
+        for event in EVENTS:
+            events[event].append(getattr(board, event))
+    if metrics is not None:
+        # Each object once, however many of its methods were given; keyed by id, as a Callback need not hash.
+        owners = {id(function.__self__): function.__self__ for functions in events.values() for function in functions
+                  if isinstance(getattr(function, "__self__", None), Callback)}
+        for owner in owners.values():
+            owner.checkMetrics(list(metrics))
     return events
-
-
-def _better(mode, value, best, minDelta):
-    return value < best - minDelta if mode == "min" else value > best + minDelta
-
-
-def _mode(monitor):
-    return "max" if monitor.endswith("accuracy") else "min"
-
-
-def _advice(monitor, names):
-    """What to do about a ``monitor`` missing from ``names``: Keras users type ``val_loss``."""
-    if monitor.startswith("val_"):
-        twin = "test_" + monitor[len("val_"):]
-        return (f"deepbasics names Keras' validation figures test_...: use monitor={twin!r}"
-                + ("" if twin in names else " and add it to train(metrics=[...])"))
-    return "add it to train(metrics=[...])"
-
-
-def _checkMonitor(owner, monitor, metrics):
-    """Before training: ``monitor`` must be a figure that the epoch logs will hold."""
-    if monitor not in metrics:
-        raise ValueError(f"{owner}: monitor {monitor!r} is not among the metrics that train records, "
-                         f"{list(metrics)}; {_advice(monitor, metrics)}")
-
-
-def _monitored(owner, monitor, logs):
-    """After an epoch: the monitored value (a loop that never called ``checkMetrics`` learns it here)."""
-    if monitor not in logs:
-        raise ValueError(f"{owner}: monitor {monitor!r} is not in the epoch logs {sorted(logs)}; "
-                         f"{_advice(monitor, logs)}")
-    return logs[monitor]
 
 
 # ------------------------------------------------- old spellings, for now
@@ -171,16 +130,14 @@ _UNSET = object()
 
 def _renamed(owner, old, new):
     """A property that reads and writes the attribute ``new`` under its old name ``old``, with a warning."""
-    def warn():
-        warnings.warn(f"{owner}.{old} is deprecated; use {owner}.{new}, Keras' name", DeprecationWarning,
-                      stacklevel=3)
+    message = f"{owner}.{old} is deprecated; use {owner}.{new}, Keras' name"
 
     def read(self):
-        warn()
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
         return getattr(self, new)
 
     def write(self, value):
-        warn()
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
         setattr(self, new, value)
 
     return property(read, write, doc=f"Deprecated spelling of ``{new}``.")
@@ -198,7 +155,52 @@ def _renamedArgument(owner, old, new, oldValue, newValue):
 
 
 # --------------------------------------------------------------- classes
-class EarlyStopping(Callback):
+def _advice(monitor, names):
+    """What to do about a ``monitor`` missing from ``names``: Keras users type ``val_loss``."""
+    if monitor.startswith("val_"):
+        twin = "test_" + monitor[len("val_"):]
+        return (f"deepbasics names Keras' validation figures test_...: use monitor={twin!r}"
+                + ("" if twin in names else " and add it to train(metrics=[...])"))
+    return "add it to train(metrics=[...])"
+
+
+class _Monitoring(Callback):
+    """What EarlyStopping and ModelCheckpoint share: a ``monitor`` to watch, and its best value so far.
+
+    ``mode`` is ``"min"`` for a loss, which should fall, and ``"max"`` for an
+    accuracy, which should rise.
+    """
+
+    WORST = {"min": math.inf, "max": -math.inf}
+
+    def __init__(self, owner, monitor):
+        self._owner = owner
+        self.monitor = checkInstance(owner, "monitor", monitor, str, "a metric name such as 'test_loss'")
+        self.mode = "max" if monitor.endswith("accuracy") else "min"
+        self.best = self.WORST[self.mode]
+
+    def checkMetrics(self, metrics):
+        """Before training: ``monitor`` must be a figure that the epoch logs will hold."""
+        if self.monitor not in metrics:
+            raise ValueError(f"{self._owner}: monitor {self.monitor!r} is not among the metrics that train "
+                             f"records, {list(metrics)}; {_advice(self.monitor, metrics)}")
+
+    def _improved(self, logs, minDelta=0.0):
+        """After an epoch: whether ``monitor`` beat ``best`` by more than ``minDelta``; if so it is the new ``best``.
+
+        A loop that never called ``checkMetrics`` learns of a missing monitor here.
+        """
+        if self.monitor not in logs:
+            raise ValueError(f"{self._owner}: monitor {self.monitor!r} is not in the epoch logs {sorted(logs)}; "
+                             f"{_advice(self.monitor, logs)}")
+        value = logs[self.monitor]
+        better = value < self.best - minDelta if self.mode == "min" else value > self.best + minDelta
+        if better:
+            self.best = value
+        return better
+
+
+class EarlyStopping(_Monitoring):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
     Parameters
@@ -240,29 +242,24 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor="test_loss", patience=3, min_delta=0.0, restore_best_weights=True, verbose=True):
-        self.monitor = checkInstance("EarlyStopping", "monitor", monitor, str, "a metric name such as 'test_loss'")
+        super().__init__("EarlyStopping", monitor)
         self.patience = checkInteger("EarlyStopping", "patience", patience, low=0)
         self.min_delta = checkNumber("EarlyStopping", "min_delta", min_delta, 0)
         self.restore_best_weights = restore_best_weights
         self.verbose = checkInstance("EarlyStopping", "verbose", verbose, int, "True or False")   # bool is an int
-        self.mode = _mode(monitor)
         self.on_train_begin(None)
 
     bestEpoch = _renamed("EarlyStopping", "bestEpoch", "best_epoch")
     bestWeights = _renamed("EarlyStopping", "bestWeights", "best_weights")
     stoppedEpoch = _renamed("EarlyStopping", "stoppedEpoch", "stopped_epoch")
 
-    def checkMetrics(self, metrics):
-        _checkMonitor("EarlyStopping", self.monitor, metrics)
-
     def on_train_begin(self, model):
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self.WORST[self.mode]
         self.best_epoch, self.best_weights, self.wait, self.stopped_epoch = None, None, 0, None
 
     def on_epoch_end(self, model, epoch, logs):
-        value = _monitored("EarlyStopping", self.monitor, logs)
-        if _better(self.mode, value, self.best, self.min_delta):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        if self._improved(logs, self.min_delta):
+            self.best_epoch, self.wait = epoch, 0
             if self.restore_best_weights:
                 self.best_weights = model.getWeights()
         else:
@@ -306,7 +303,7 @@ class EarlyStopping(Callback):
                 f"verbose={self.verbose})")
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(_Monitoring):
     """Save the model to ``filepath`` after every epoch (or only when it improves).
 
     Parameters
@@ -325,23 +322,18 @@ class ModelCheckpoint(Callback):
         if filepath is None:
             raise TypeError("ModelCheckpoint: filepath is required, e.g. ModelCheckpoint('best.npz')")
         self.filepath = os.fspath(filepath)
-        self.monitor = checkInstance("ModelCheckpoint", "monitor", monitor, str, "a metric name such as 'test_loss'")
+        super().__init__("ModelCheckpoint", monitor)
         self.save_best_only = save_best_only
-        self.best = math.inf if _mode(monitor) == "min" else -math.inf
 
     path = _renamed("ModelCheckpoint", "path", "filepath")
 
     def checkMetrics(self, metrics):
         if self.save_best_only:   # otherwise it saves every epoch and never looks at the monitor
-            _checkMonitor("ModelCheckpoint", self.monitor, metrics)
+            super().checkMetrics(metrics)
 
     def on_epoch_end(self, model, epoch, logs):
-        if self.save_best_only:
-            value = _monitored("ModelCheckpoint", self.monitor, logs)
-            if not _better(_mode(self.monitor), value, self.best, 0.0):
-                return
-            self.best = value
-        model.save(self.filepath.format(epoch=epoch + 1))
+        if not self.save_best_only or self._improved(logs):
+            model.save(self.filepath.format(epoch=epoch + 1))
 
     __call__ = on_epoch_end
 
