@@ -62,10 +62,7 @@ def numericalGradient(function, x, step=1e-4):
     -------
     ndarray of float64, the shape of ``x``.
     """
-    gradient = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        gradient[index] = _slope(function, x, index, step)
-    return gradient
+    return np.array([_slope(function, x, index, step) for index in np.ndindex(x.shape)]).reshape(x.shape)
 
 
 def _slope(function, x, index, step):
@@ -167,11 +164,9 @@ class GradcheckReport:
 
     def message(self):
         """One sentence per failed check, naming the code to look at."""
-        lines = []
-        for check in self.failures:
-            lines.append(f"{check.name}: relative error {check.error:.2e} >= tolerance {self.tolerance:g}; at entry "
-                         f"{check.worst} backward gives {check.analytic:.6g}, finite differences "
-                         f"{check.numeric:.6g}. Look at {check.culprit}.")
+        lines = [f"{check.name}: relative error {check.error:.2e} >= tolerance {self.tolerance:g}; at entry "
+                 f"{check.worst} backward gives {check.analytic:.6g}, finite differences "
+                 f"{check.numeric:.6g}. Look at {check.culprit}." for check in self.failures]
         if lines and self.hint:
             lines.append(self.hint)
         return "\n".join(lines)
@@ -191,8 +186,7 @@ class GradcheckReport:
                            title=f"gradcheck of {_describe(self.target)} in {self.dtype} "
                                  f"(tolerance {self.tolerance:g}): {verdict}")
 
-    def __repr__(self):
-        return self.__str__()
+    __repr__ = __str__
 
 
 # ------------------------------------------------------------ the checks
@@ -269,14 +263,7 @@ def gradcheck(target, x=None, y=None, loss=None, tolerance=TOLERANCE, step=STEP,
     else:
         raise TypeError(f"gradcheck: expected an MLP, a Dense, an Activation or a Loss, "
                         f"got {type(target).__name__} {target!r}")
-    hint = None
-    if isinstance(target, (MLP, Dense)):
-        layers = target.layers if isinstance(target, MLP) else [target]
-        if any(isinstance(layer.activation, (ReLU, LeakyReLU)) for layer in layers):
-            hint = ("Note: ReLU has a kink at 0, where no derivative exists. If only a layer's check fails, at one "
-                    "entry, a nudge may have carried an input across 0: run again with another seed= or a smaller "
-                    "step= before you look for a bug.")
-    report = GradcheckReport(target, checks, tolerance, dtype, hint)
+    report = GradcheckReport(target, checks, tolerance, dtype, checker.hint)
     if verbose:
         print(report)
     return report
@@ -287,9 +274,12 @@ class _Checker:
 
     def __init__(self, tolerance, step, entries, rng, dtype):
         self.tolerance, self.step, self.entries, self.rng, self.dtype = tolerance, step, entries, rng, dtype
+        self.hint = None   # said after the report's failures, when a network or layer has ReLU's kink
 
     def compare(self, name, function, array, analytic, culprit):
         """Nudge (some) entries of ``array``, differentiate ``function()``, compare with ``analytic``."""
+        if np.shape(analytic) != array.shape:
+            raise ValueError(f"gradcheck: {name} returned shape {np.shape(analytic)}, expected {array.shape}")
         indices = list(np.ndindex(array.shape))
         if self.entries is not None and len(indices) > self.entries:
             chosen = self.rng.choice(len(indices), self.entries, replace=False)
@@ -300,32 +290,29 @@ class _Checker:
         return Check(name, array.shape, len(indices), relativeError(analytic, numeric), indices[worst],
                      float(analytic[worst]), float(numeric[worst]), self.tolerance, culprit)
 
-    def input(self, x, shape, name):
-        """``x`` as an array of the check's dtype, or a random one of ``shape``."""
-        if x is None:
-            return self.rng.normal(0, 1, shape).astype(self.dtype)
-        x = np.array(x, dtype=self.dtype)   # a copy: the nudges must not reach the caller's array
-        if x.ndim == 1:
-            x = x[np.newaxis]
-        if x.shape[1:] != shape[1:] or x.ndim != 2 or len(x) == 0:
-            raise ValueError(f"gradcheck: {name} must have shape (n, {shape[1]}), got {x.shape}")
-        if not np.isfinite(x).all():
-            raise ValueError(f"gradcheck: {name} contains NaN or infinite values")
-        return x
-
-    def free(self, values, name):
-        """A copy of ``values`` in the check's dtype, of any non-empty shape."""
+    def given(self, values, name, rows=False):
+        """A copy of ``values`` in the check's dtype, non-empty and finite; with ``rows``, 1-D becomes one row."""
         values = np.array(values, dtype=self.dtype)   # a copy: the nudges must not reach the caller's array
+        if rows and values.ndim == 1:
+            values = values[np.newaxis]
         if values.size == 0 or not np.isfinite(values).all():
             raise ValueError(f"gradcheck: {name} must be non-empty and finite, got {values!r}")
         return values
 
+    def input(self, x, width):
+        """``x`` as rows ``(n, width)`` of the check's dtype, or 4 random rows."""
+        if x is None:
+            return self.rng.normal(0, 1, (4, width)).astype(self.dtype)
+        x = self.given(x, "x", rows=True)
+        if x.ndim != 2 or x.shape[1] != width:
+            raise ValueError(f"gradcheck: x must have shape (n, {width}), got {x.shape}")
+        return x
+
     def targets(self, y, n, width, name):
+        """``y`` as rows ``(n, width)`` of the check's dtype, or random one-hot rows."""
         if y is None:
             return np.eye(width, dtype=self.dtype)[self.rng.integers(0, width, n)]
-        y = np.array(y, dtype=self.dtype)
-        if y.ndim == 1:
-            y = y[np.newaxis]
+        y = self.given(y, name, rows=True)
         if y.shape != (n, width):
             raise ValueError(f"gradcheck: {name} must have shape ({n}, {width}), got {y.shape}")
         return y
@@ -336,13 +323,12 @@ class _Checker:
         if z is None:
             z = _awayFromKinks(self.rng.normal(0, 1.5, (4, 5))).astype(self.dtype)
         else:
-            z = self.free(z, "z")
+            z = self.given(z, "z")
         upstream = self.rng.normal(0, 1, z.shape).astype(self.dtype)
         analytic = activation.backward(activation.forward(z.copy()), upstream.copy())
-        _checkShape(analytic, z.shape, f"{activation!r}.backward")
-        name = f"{activation!r}.backward"
-        return [self.compare(name, lambda: np.sum(upstream * activation.forward(z.copy())), z, analytic,
-                             f"{type(activation).__name__}.backward: its derivative does not match its forward")]
+        culprit = f"{type(activation).__name__}.backward: its derivative does not match its forward"
+        return [self.compare(f"{activation!r}.backward", lambda: np.sum(upstream * activation.forward(z.copy())), z,
+                             analytic, culprit)]
 
     # -- a loss
     def loss(self, loss, yPred, yTrue):
@@ -350,12 +336,9 @@ class _Checker:
         if yPred is None:
             yPred = self.rng.uniform(0.05, 0.95, (4, 3)).astype(self.dtype)
         else:
-            yPred = self.free(yPred, "yPred (x)")
-            if yPred.ndim == 1:
-                yPred = yPred[np.newaxis]
+            yPred = self.given(yPred, "yPred (x)", rows=True)
         yTrue = self.targets(yTrue, *yPred.shape, "yTrue (y)")
         analytic = np.asarray(loss.gradient(yPred.copy(), yTrue))
-        _checkShape(analytic, yPred.shape, f"{loss!r}.gradient")
         return [self.compare(f"{loss!r}.gradient", lambda: loss(yPred, yTrue), yPred, analytic,
                              f"{type(loss).__name__}.gradient: it is not the derivative of {type(loss).__name__}()")]
 
@@ -363,46 +346,49 @@ class _Checker:
     def layer(self, layer, x):
         network = _copyInto([layer], self.dtype)
         layer = network.layers[0]
-        x = self.input(x, (4, layer.inputDim), "x")
+        x = self.input(x, layer.inputDim)
         upstream = self.rng.normal(0, 1, (len(x), layer.outputDim)).astype(self.dtype)
         layer.forward(x)
         dx = layer.backward(upstream.copy())
-        dW, db = layer.dW.copy(), layer.db.copy()
-        function = lambda: np.sum(upstream * layer.forward(x))  # noqa: E731 (reads like the formula)
         culprit = (f"{_backwardOf(layer)} (dW = delta^T x, db = sum of delta, dx = delta W) and "
                    f"{layer.activation!r}.backward")
-        checks = [self.compare("W", function, layer.W, dW, culprit),
-                  self.compare("b", function, layer.b, db, culprit),
-                  self.compare("x (input)", function, x, dx, culprit)]
-        return checks + self.activation(layer.activation, None)
+        return self.layers(network, [""], lambda: np.sum(upstream * layer.forward(x)), x, dx, culprit)
 
     # -- a whole network
     def model(self, model, x, y, loss):
         if not isinstance(loss, Loss):
             raise TypeError(f"gradcheck: loss must be a Loss such as MSE(), got {type(loss).__name__} {loss!r}")
         network = _copyInto(model.layers, self.dtype)
-        x = self.input(x, (4, network.inputDim), "x")
+        x = self.input(x, network.inputDim)
         y = self.targets(y, len(x), network.outputDim, "y")
         yPred = network.forward(x)
         dx = network.backward(loss.gradient(yPred, y), inputGradient=True)
-        analytic = [(layer.dW.copy(), layer.db.copy()) for layer in network.layers]
-        function = lambda: loss(network.forward(x), y)  # noqa: E731
         layerCode = list(dict.fromkeys(_backwardOf(layer) for layer in network.layers))   # each once, in order
         culprit = (f"{_definedIn(network, 'backward').__name__}.backward and the backward of every layer below "
                    f"the output ({', '.join(layerCode)}), or a check below that fails")
+        names = [f"layer {index} " for index in range(len(network.layers))]
+        checks = self.layers(network, names, lambda: loss(network.forward(x), y), x, dx, culprit)
+        # The loss on the network's own outputs, where Softmax or Sigmoid put it.
+        return checks + self.loss(loss, np.clip(yPred, 0.02, 0.98), y)
+
+    def layers(self, network, names, function, x, dx, culprit):
+        """Every layer's ``dW`` and ``db``, the input's ``dx`` from the backward just run, then each activation."""
+        analytic = [(layer.dW.copy(), layer.db.copy()) for layer in network.layers]   # before the nudges
         checks = []
-        for index, (layer, (dW, db)) in enumerate(zip(network.layers, analytic)):
-            checks.append(self.compare(f"layer {index} W", function, layer.W, dW, culprit))
-            checks.append(self.compare(f"layer {index} b", function, layer.b, db, culprit))
+        for layer, name, (dW, db) in zip(network.layers, names, analytic):
+            checks += [self.compare(f"{name}W", function, layer.W, dW, culprit),
+                       self.compare(f"{name}b", function, layer.b, db, culprit)]
         checks.append(self.compare("x (input)", function, x, dx, culprit))
         # Each piece on its own: when the network fails, these say which piece to blame.
-        seen = []
+        activations = []
         for layer in network.layers:
-            if not any(layer.activation == other for other in seen):
-                seen.append(layer.activation)
+            if layer.activation not in activations:
+                activations.append(layer.activation)
                 checks += self.activation(layer.activation, None)
-        # The loss on the network's own outputs, where Softmax or Sigmoid put it.
-        checks += self.loss(loss, np.clip(yPred, 0.02, 0.98), y)
+        if any(isinstance(activation, (ReLU, LeakyReLU)) for activation in activations):
+            self.hint = ("Note: ReLU has a kink at 0, where no derivative exists. If only a layer's check fails, at "
+                         "one entry, a nudge may have carried an input across 0: run again with another seed= or a "
+                         "smaller step= before you look for a bug.")
         return checks
 
 
@@ -438,11 +424,6 @@ def _backwardOf(layer):
 def _awayFromKinks(z):
     """Move entries with ``|z| < 0.05`` to +-0.05: ReLU's derivative does not exist at 0."""
     return np.where(np.abs(z) < 0.05, np.where(z < 0, -0.05, 0.05), z)
-
-
-def _checkShape(gradient, shape, where):
-    if np.shape(gradient) != tuple(shape):
-        raise ValueError(f"gradcheck: {where} returned shape {np.shape(gradient)}, expected {tuple(shape)}")
 
 
 def _copyInto(layers, dtype):
