@@ -136,10 +136,8 @@ class SaltAndPepper(Noise):
     def corrupt(self, x, rng):
         # One uniform draw per input decides both whether and how it is hit.
         draw = rng.random(x.shape, dtype=x.dtype)
-        noisy = x.copy()
-        noisy[draw < self.amount / 2] = self.bounds[0]
-        noisy[(draw >= self.amount / 2) & (draw < self.amount)] = self.bounds[1]
-        return noisy
+        pepper, salt = x.dtype.type(self.bounds[0]), x.dtype.type(self.bounds[1])
+        return np.where(draw < self.amount / 2, pepper, np.where(draw < self.amount, salt, x))
 
 
 class Masking(Noise):
@@ -288,8 +286,7 @@ class Autoencoder(Model):
         the reconstruction against ``x``, see :func:`psnr`) and
         ``"noisy_psnr"`` (of the noisy input; ``inf`` without noise).
         """
-        if not isinstance(loss, Loss):
-            raise TypeError(f"Autoencoder.evaluate: loss must be a Loss such as MSE(), got {loss!r}")
+        checkInstance("Autoencoder.evaluate", "loss", loss, Loss, "a Loss such as MSE()")
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim != 2 or x.shape[1] != self.inputDim:
             raise ValueError(f"Autoencoder.evaluate: expected x of shape (n, {self.inputDim}), got {x.shape}")
@@ -313,13 +310,10 @@ class Autoencoder(Model):
 
     @classmethod
     def fromParts(cls, record, parts):
-        noise = record["noise"]
+        saved = record["noise"]   # a noise's constructor takes the bounds as JSON gives them, a list
+        noise = None if saved is None else NOISES[saved["name"]](**saved["config"])
         if noise is not None:
-            config = dict(noise["config"])
-            if config.get("bounds") is not None:
-                config["bounds"] = tuple(config["bounds"])
-            state, noise = noise["state"], NOISES[noise["name"]](**config)
-            noise.rng.bit_generator.state = state
+            noise.rng.bit_generator.state = saved["state"]
         return cls(parts["encoder"], parts["decoder"], noise)
 
     # ------------------------------------------------------------ display

@@ -87,23 +87,19 @@ class GAN(nn.Model):
         checkInstance("GAN", "generator", generator, nn.MLP, "an MLP")
         checkInstance("GAN", "discriminator", discriminator, nn.MLP, "an MLP")
         checkChain("GAN", [("generator", generator), ("discriminator", discriminator)])
-        latentDim = checkInteger("GAN", "latentDim", latentDim)
-        if latentDim != generator.inputDim:
+        self.latentDim = checkInteger("GAN", "latentDim", latentDim)
+        if self.latentDim != generator.inputDim:
             raise ValueError(f"GAN: latentDim={latentDim} but the generator's inputDim is {generator.inputDim}; "
                              f"they must be equal")
         if discriminator.outputDim != 1 or not isinstance(discriminator.layers[-1].activation, Sigmoid):
             raise ValueError(f"GAN: the discriminator must end in one Sigmoid output (a probability), got "
                              f"outputDim={discriminator.outputDim} with {discriminator.layers[-1].activation!r}")
-        realLabel = checkNumber("GAN", "realLabel", realLabel, 0.5, 1, closed="right")
+        self.realLabel = checkNumber("GAN", "realLabel", realLabel, 0.5, 1, closed="right")
         self.generator, self.discriminator = generator, discriminator
-        self.latentDim, self.realLabel, self.seed = int(latentDim), float(realLabel), seed
+        self.dtype = generator.dtype
         self.loss = CrossEntropy()
         self.stop_training = False
-        self.rng = np.random.default_rng(seed)
-
-    @property
-    def dtype(self):
-        return self.generator.dtype
+        self.seed, self.rng = seed, np.random.default_rng(seed)
 
     # ------------------------------------------------------------ sampling
     def noise(self, n):
@@ -153,8 +149,7 @@ class GAN(nn.Model):
         weights are left alone), to its input and on into the generator: only
         ``generator.update()`` should follow.
         """
-        fake = self.generator.forward(z)
-        p = self.discriminator.forward(fake)
+        p = self.discriminator.forward(self.generator.forward(z))
         value, gradient = (loss or self.loss).valueAndGradient(p, np.ones_like(p))
         trainable = [layer.trainable for layer in self.discriminator.layers]
         self.discriminator.trainable = False

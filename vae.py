@@ -41,6 +41,16 @@ from nn import MLP, Composite, Model
 _BLOCK = 2048   # rows per block in evaluate: bounded memory for any test set
 
 
+def _noise(owner, noise, shape, rng, dtype):
+    """``eps (n, latentDim)``: ``noise`` as given, checked against ``shape``, or drawn from ``rng`` when None."""
+    if noise is None:
+        return rng.standard_normal(shape, dtype=dtype)
+    noise = np.asarray(noise, dtype=dtype)
+    if noise.shape != shape:
+        raise ValueError(f"{owner}: noise has shape {noise.shape}, expected {shape} (n, latentDim)")
+    return noise
+
+
 def klDivergence(mu, logVar):
     """KL divergence of ``N(mu, exp(logVar))`` from ``N(0, I)``, one value per row.
 
@@ -95,13 +105,10 @@ class Sampler(Composite):
         for head, headSeed in zip((self.mean, self.logVar), seeds):
             head.addLayer(Dense(self.inputDim, self.latentDim, activation=Identity(), optimizer=optimizer,
                                 seed=headSeed, dtype=dtype))
+        self.dtype = self.mean.dtype
         self.rng = np.random.default_rng(seed)
         self.kl = None
         self._kept = None   # mu, logVar, sigma and eps of the last forward, for backward
-
-    @property
-    def dtype(self):
-        return self.mean.dtype
 
     @property
     def outputDim(self):
@@ -127,19 +134,11 @@ class Sampler(Composite):
         if x.ndim != 2:
             raise ValueError(f"Sampler.forward: expected a batch x of shape (n, {self.inputDim}), got shape {x.shape}")
         mu, logVar = self.mean.forward(x), self.logVar.forward(x)
-        noise = self._noise(noise, mu.shape)
+        noise = _noise("Sampler", noise, mu.shape, self.rng, self.dtype)
         sigma = np.exp(0.5 * logVar)
         self._kept = (mu, logVar, sigma, noise)
         self.kl = float(np.mean(klDivergence(mu, logVar)))
         return mu + sigma * noise
-
-    def _noise(self, noise, shape):
-        if noise is None:
-            return self.rng.standard_normal(shape, dtype=self.dtype)
-        noise = np.asarray(noise, dtype=self.dtype)
-        if noise.shape != shape:
-            raise ValueError(f"Sampler: noise has shape {noise.shape}, expected {shape} (n, latentDim)")
-        return noise
 
     def predict(self, x):
         """``(mu, logVar)``, each ``(n, latentDim)``, for ``x (n, inputDim)``; keeps nothing."""
@@ -247,16 +246,13 @@ class VAE(Model):
             raise ValueError(f"VAE: the decoder's last layer must output pixel probabilities with Sigmoid(), "
                              f"got {decoder.layers[-1].activation!r}")
         self.encoder, self.sampler, self.decoder = encoder, sampler, decoder
+        self.dtype = encoder.dtype
         self.stop_training = False
         self._crossEntropy = CrossEntropy()
 
     @property
     def latentDim(self):
         return self.sampler.latentDim
-
-    @property
-    def dtype(self):
-        return self.encoder.dtype
 
     # ------------------------------------------------------------ using it
     def encode(self, x):
@@ -367,11 +363,7 @@ class VAE(Model):
         x = np.asarray(x)
         self._checkImages("x", x)
         n = x.shape[0]
-        if noise is None:
-            noise = np.random.default_rng(seed).standard_normal((n, self.latentDim), dtype=self.dtype)
-        noise = np.asarray(noise, dtype=self.dtype)
-        if noise.shape != (n, self.latentDim):
-            raise ValueError(f"VAE.evaluate: noise has shape {noise.shape}, expected {(n, self.latentDim)}")
+        noise = _noise("VAE.evaluate", noise, (n, self.latentDim), np.random.default_rng(seed), self.dtype)
         reconstruction = kl = 0.0
         for start in range(0, n, _BLOCK):
             block = x[start:start + _BLOCK]
