@@ -74,6 +74,7 @@ class GAN(nn.Model):
     Attributes
     ----------
     generator, discriminator : MLP
+    dtype : numpy.dtype, the networks' (both must share it)
     loss : Loss
         What both players minimise unless ``train`` is given another: the
         chapter's binary cross entropy.

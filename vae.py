@@ -90,6 +90,7 @@ class Sampler(Composite):
     mean, logVar : MLP
         The two heads, each one ``Dense(inputDim, latentDim, activation=Identity())``
         (a log-variance may be any real number, hence no activation).
+    dtype : numpy.dtype, the heads'
     kl : float
         Mean KL divergence per sample of the last ``forward``, in nats.
     rng : numpy.random.Generator
@@ -123,7 +124,7 @@ class Sampler(Composite):
         x : ndarray (n, inputDim)
             The encoder's output.
         noise : ndarray (n, latentDim) or None
-            ``eps``; drawn from ``N(0, I)`` with ``random`` when None. Give it
+            ``eps``; drawn from ``N(0, I)`` with ``rng`` when None. Give it
             to hold the noise fixed (gradient checks, comparisons).
 
         Returns
@@ -229,6 +230,7 @@ class VAE(Model):
     Attributes
     ----------
     encoder, sampler, decoder
+    dtype : numpy.dtype, the parts' (all must share it)
     stop_training : bool
         Set it to True from a callback to stop ``train`` after the epoch.
 
