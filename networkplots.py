@@ -34,17 +34,15 @@ def _columns(sizes, maxNeurons):
     ellipsis at height ``ellipsis`` (None when all are shown). Heights are
     in data units, top to bottom, neighbours 1 apart, centred on 0.
     """
+    edge = maxNeurons // 2
     columns = []
     for size in sizes:
-        elided, edge = size > maxNeurons, maxNeurons // 2
-        shown = list(range(edge)) + list(range(size - edge, size)) if elided else list(range(size))
-        positions = (len(shown) + elided - 1) / 2 - np.arange(len(shown) + elided, dtype=float)
-        if elided:
-            half = len(shown) // 2   # the ellipsis takes the middle place
-            columns.append((shown, np.concatenate([positions[:half], positions[half + 1:]]), positions[half]))
+        if size > maxNeurons:   # 2 * edge neurons and the ellipsis in the middle place, at height 0
+            heights = edge - np.delete(np.arange(2 * edge + 1, dtype=float), edge)
+            columns.append((list(range(edge)) + list(range(size - edge, size)), heights, 0.0))
         else:
-            columns.append((shown, positions, None))
-    return columns, max(len(shown) + (ellipsis is not None) for shown, _, ellipsis in columns)
+            columns.append((list(range(size)), (size - 1) / 2 - np.arange(size, dtype=float), None))
+    return columns, max(len(heights) + (ellipsis is not None) for _, heights, ellipsis in columns)
 
 
 def _roleColor(column, count):
@@ -52,32 +50,27 @@ def _roleColor(column, count):
     return INPUT_COLOR if column == 0 else OUTPUT_COLOR if column == count else HIDDEN_COLOR
 
 
-def _connections(ax, columns, l, spacing, radius, matrix=None, cmap=None, norm=None, widths=(0.6, 0.0)):
+def _connections(ax, columns, l, spacing, radius, matrix=None, cmap=None, widths=None):
     """Every connection from the drawn neurons of column ``l - 1`` into those of column ``l``: one LineCollection.
 
     With ``matrix`` (the layer's ``W`` or ``dL/dW``, ``(outputDim,
     inputDim)``), connection ``[j, i]`` is coloured by ``matrix[j, i]`` over
-    the largest ``|entry|`` of the matrix, and ``widths[0] + widths[1] *
-    |that|`` wide; without, grey. Segments are in the order of the matrix's
-    rows: row ``j`` holds the connections into neuron ``j``.
+    the largest ``|entry|`` of the matrix (so from -1 to 1 on ``cmap``), and
+    ``widths[0] + widths[1] * |that|`` wide; without, grey and 0.6 wide.
+    Segments are in the order of the matrix's rows: row ``j`` holds the
+    connections into neuron ``j``.
     """
     from matplotlib.collections import LineCollection
 
     (inputs, inputHeights, _), (outputs, outputHeights, _) = columns[l - 1], columns[l]
     left, right = (l - 1) * spacing + radius, l * spacing - radius
-    lines = LineCollection([((left, iy), (right, jy)) for jy in outputHeights for iy in inputHeights], zorder=1)
+    segments = [((left, iy), (right, jy)) for jy in outputHeights for iy in inputHeights]
     if matrix is None:
-        lines.set_color("0.55")
-        lines.set_linewidth(widths[0])
-    else:
-        matrix = np.asarray(matrix, dtype=float)
-        values = matrix[np.ix_(outputs, inputs)].ravel() / (float(np.max(np.abs(matrix))) or 1.0)
-        lines.set_array(values)
-        lines.set_cmap(cmap)
-        lines.set_norm(norm)
-        lines.set_linewidth(widths[0] + widths[1] * np.abs(values))
-    ax.add_collection(lines)
-    return lines
+        return ax.add_collection(LineCollection(segments, zorder=1, colors="0.55", linewidths=0.6))
+    matrix = np.asarray(matrix, dtype=float)
+    values = matrix[np.ix_(outputs, inputs)].ravel() / (float(np.max(np.abs(matrix))) or 1.0)
+    return ax.add_collection(LineCollection(segments, zorder=1, array=values, cmap=cmap, clim=(-1.0, 1.0),
+                                            linewidths=widths[0] + widths[1] * np.abs(values)))
 
 
 def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
@@ -120,7 +113,6 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
     # 0.55 inch per data unit (the axes keep an equal aspect), plus room for the title and colour bar.
     figure, axes = figures.newFigure(figsize or (0.55 * width + 0.4 + (1.5 if weights else 0), 0.55 * height + 0.6))
     # Imported after newFigure, which names the install command when matplotlib is missing.
-    from matplotlib.colors import Normalize
     from matplotlib.patches import Circle
 
     ax = axes[0, 0]
@@ -134,13 +126,9 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
             f"Dense {column}\n{type(layers[column - 1].activation).__name__}\n{size}"
         ax.text(column * spacing, -tallest / 2 - 0.3, caption, ha="center", va="top", fontsize=9)
     for l, layer in enumerate(layers, start=1):
-        if weights:
-            _connections(ax, columns, l, spacing, radius, layer.W, "PuOr", Normalize(-1.0, 1.0), widths=(0.3, 2.5))
-        else:
-            _connections(ax, columns, l, spacing, radius)
+        _connections(ax, columns, l, spacing, radius, layer.W if weights else None, "PuOr", widths=(0.3, 2.5))
     if weights:
-        bar = figure.colorbar(ax.collections[-1], ax=ax, shrink=0.6)
-        bar.set_label("weight / largest |weight| of its layer")
+        figure.colorbar(ax.collections[-1], ax=ax, shrink=0.6, label="weight / largest |weight| of its layer")
     ax.set(xlim=(-1, width - 1), ylim=(-tallest / 2 - 1.6, height - tallest / 2 - 1.6), aspect="equal",
            title="MLP " + "-".join(str(size) for size in sizes))
     ax.axis("off")
@@ -194,7 +182,6 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
     spacing, radius = 5.0, 0.34
     width, height = count * spacing + 3.0, tallest + 2.2
     figure, axes = figures.newFigure(figsize or (0.85 * width + 1.4, 0.8 * height + 0.3))
-    from matplotlib.colors import TwoSlopeNorm
     from matplotlib.patches import Circle
 
     ax = axes[0, 0]
@@ -220,8 +207,7 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
         ax.text(column * spacing, -tallest / 2 - 0.55, caption, ha="center", va="top", fontsize=9)
     for l in range(1, count + 1):
         gradient = np.asarray(explanation[f"dL/dW^{l}"].value, dtype=np.float64)
-        lines = _connections(ax, columns, l, spacing, radius, gradient, "RdBu_r", TwoSlopeNorm(0.0, -1.0, 1.0),
-                             widths=(0.5, 4.0))
+        lines = _connections(ax, columns, l, spacing, radius, gradient, "RdBu_r", widths=(0.5, 4.0))
         if numbers:
             # Each label at its own distance along its connection, so that no two share a place; rounded
             # alike within the layer.
@@ -240,9 +226,7 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
                  f"({batch})\n"
                  r"neurons: activation $a$ and $\delta = \partial L / \partial z$;  "
                  r"connections: $\partial L / \partial W$ (colour and width)", fontsize=9)
-    ax.set_xlim(-1.2, width - 1.2)
-    ax.set_ylim(-tallest / 2 - 1.8, height - tallest / 2 - 1.8)
-    ax.set_aspect("equal")
+    ax.set(xlim=(-1.2, width - 1.2), ylim=(-tallest / 2 - 1.8, height - tallest / 2 - 1.8), aspect="equal")
     ax.axis("off")
     return figures.finish(figure, save)
 
@@ -336,10 +320,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     upstream[:, 0] = 1.0
     derivative = activation.backward(a, upstream)[:, 0]
     if ax is None:
-        figure, axes = figures.newFigure(figsize)
-        ax = axes[0, 0]
-    else:
-        figure = ax.figure
+        ax = figures.newFigure(figsize)[1][0, 0]
     ax.plot(z, a[:, 0], linewidth=2, label=repr(activation))
     ax.plot(z, derivative, linewidth=1.5, linestyle="--", label="derivative f'(z)")
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
@@ -348,7 +329,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     ax.set(xlabel="z", title=f"{name}: first output of softmax([z, 0])" if isinstance(activation, Softmax) else name)
     ax.legend(fontsize="small", loc="upper left")
     ax.grid(alpha=0.3)
-    return figures.finish(figure, save)
+    return figures.finish(ax.figure, save)
 
 
 def plotActivations(activations=None, interval=(-5.0, 5.0), figsize=(12, 7), save=None):
