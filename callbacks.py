@@ -68,16 +68,16 @@ class Callback:
         """
 
     def on_train_begin(self, model):
-        pass
+        """Once, before the first epoch."""
 
     def on_batch_end(self, model, batch, logs):
-        pass
+        """After every update; ``batch`` counts from 0 in the epoch, ``logs`` holds the batch's figures."""
 
     def on_epoch_end(self, model, epoch, logs):
-        pass
+        """After every epoch; ``epoch`` counts from 0, ``logs`` maps every recorded metric to its value."""
 
     def on_train_end(self, model, history):
-        pass
+        """Once, at the end, also after an early stop or Ctrl-C; ``history`` maps each metric to its list."""
 
 
 def collect(callbacks, metrics=None, tensorboard=False):
@@ -278,10 +278,9 @@ class EarlyStopping(_Monitoring):
     def _restore(self, model):
         if not self.restore_best_weights or self.best_weights is None:
             return
-        # Said only when it changes something: after a stop, on_train_end restores the same weights again.
-        changed = any(not np.array_equal(now, best) for now, best in zip(model.getWeights(), self.best_weights))
-        model.setWeights(self.best_weights)
-        if changed:
+        # Done and said only when it changes something: after a stop, on_train_end would restore the same weights.
+        if any(not np.array_equal(now, best) for now, best in zip(model.getWeights(), self.best_weights)):
+            model.setWeights(self.best_weights)
             self._say(f"EarlyStopping: restored the weights from the end of epoch {self.best_epoch + 1}, "
                       f"the best ({self.monitor}: {self.best:.4f})")
 

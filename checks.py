@@ -12,6 +12,7 @@ Traceback (most recent call last):
 TypeError: train: epochs must be a positive integer, got float 2.5
 """
 
+import itertools
 import math
 import numbers
 
@@ -20,10 +21,8 @@ import numpy as np
 
 def checkInteger(owner, name, value, low=1, high=None):
     """Return ``value`` as an int if it is an integer in ``[low, high]``."""
-    if high is not None:
-        wanted = f"an integer between {low} and {high}"
-    else:
-        wanted = "a positive integer" if low == 1 else f"an integer of at least {low}"
+    wanted = (f"an integer between {low} and {high}" if high is not None
+              else "a positive integer" if low == 1 else f"an integer of at least {low}")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{owner}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
     if value < low or (high is not None and value > high):
@@ -118,11 +117,10 @@ def checkChain(owner, parts, reconstructs=False):
         if not all(hasattr(part, attribute) for attribute in ("inputDim", "outputDim", "dtype")):
             raise TypeError(f"{owner}: the {name} must be a network with inputDim, outputDim and dtype, "
                             f"got {type(part).__name__} {part!r}")
-    for index, (name, part) in enumerate(parts):
-        for otherName, other in parts[index + 1:]:
-            if part is other:
-                raise ValueError(f"{owner}: the {name} and the {otherName} are the same {type(part).__name__} "
-                                 f"object; give two separate ones")
+    for (name, part), (otherName, other) in itertools.combinations(parts, 2):
+        if part is other:
+            raise ValueError(f"{owner}: the {name} and the {otherName} are the same {type(part).__name__} "
+                             f"object; give two separate ones")
     links = [(part, nextPart, "") for part, nextPart in zip(parts, parts[1:])]
     if reconstructs:   # the last part's output stands for the first part's input
         links.append((parts[-1], parts[0], ", since it reconstructs the input"))

@@ -76,9 +76,8 @@ class LayerDiagnosis:
             self.saturatedShare = float(np.mean(np.all(saturated, axis=0)))
         self.weightNorm = float(np.linalg.norm(layer.W))
         # A frozen layer computes no dW, db: what they hold is older than the last backward.
-        gradients = (getattr(layer, "dW", None), getattr(layer, "db", None))
-        if not getattr(layer, "trainable", True):
-            gradients = (None, None)
+        trainable = getattr(layer, "trainable", True)
+        gradients = (getattr(layer, name, None) if trainable else None for name in ("dW", "db"))
         self.gradientNormW, self.gradientNormB = (None if gradient is None else float(np.linalg.norm(gradient))
                                                   for gradient in gradients)
 
@@ -152,8 +151,7 @@ def _diagnose(owner, model, x):
     layers = getattr(model, "layers", None)
     if not isinstance(layers, list) or not layers:
         raise TypeError(f"{owner}: expected a model with layers, such as an MLP, got {type(model).__name__}")
-    dtype = layers[0].W.dtype
-    a = np.asarray(x, dtype=dtype)
+    a = np.asarray(x, dtype=layers[0].W.dtype)
     if a.ndim == 1:
         a = a[np.newaxis]
     if a.ndim != 2 or a.shape[1] != layers[0].inputDim or len(a) == 0:
@@ -193,9 +191,7 @@ def deadUnitWarning(model, x, threshold=0.5):
     threshold = checkNumber("deadUnitWarning", "threshold", threshold, 0, 1)
     parts = [f"layer {d.index} (ReLU): {d.deadUnits} of {d.units} units ({100 * d.deadShare:.0f}%)"
              for d in _diagnose("deadUnitWarning", model, x) if d.deadShare is not None and d.deadShare > threshold]
-    if not parts:
-        return None
-    return "; ".join(parts) + " never fire on these inputs; try a lower learning rate"
+    return "; ".join(parts) + " never fire on these inputs; try a lower learning rate" if parts else None
 
 
 class DeadUnitRemark:

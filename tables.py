@@ -47,7 +47,7 @@ def formatTable(header, rows, title=None, footer=(), gap=2):
         if len(row) != len(header):
             raise ValueError(f"formatTable: row {number} has {len(row)} cells, but the header has "
                              f"{len(header)}: {row}")
-    widths = [max(len(row[column]) for row in [header] + rows) for column in range(len(header))]
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
     lines = [(" " * gap).join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in [header] + rows]
     rule = "-" * max(len(line) for line in lines)
