@@ -128,9 +128,8 @@ def _emptyArray(shape, dtype):
     to "madvise"), filling MNIST's 188 MB took 0.7 s instead of 0.14 s. Plain
     pages avoid that wait; the array is freed like any other.
     """
-    dtype = np.dtype(dtype)
-    size = int(np.prod(shape)) * dtype.itemsize
-    return np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+    count = int(np.prod(shape))
+    return np.frombuffer(mmap.mmap(-1, max(count * dtype.itemsize, 1)), dtype=dtype, count=count).reshape(shape)
 
 
 def _oneHot(labels, classes, dtype):
@@ -138,11 +137,20 @@ def _oneHot(labels, classes, dtype):
     return (labels[:, np.newaxis] == np.arange(classes)).astype(dtype)
 
 
-def _checkFinite(name, array, chunk=1 << 22):
-    flat = array.reshape(-1)
-    for start in range(0, flat.size, chunk):
-        if not np.isfinite(flat[start:start + chunk]).all():
-            raise ValueError(f"Dataset: {name} contains NaN or infinite values")
+def _checkFinite(name, array):
+    # The smallest and largest values are NaN or infinite when any is, and need no temporary array.
+    if not np.isfinite([array.min(initial=0), array.max(initial=0)]).all():
+        raise ValueError(f"Dataset: {name} contains NaN or infinite values")
+
+
+def _checkSize(split, size, largest, default=None):
+    """``train_size`` or ``test_size`` (``split`` says which) checked to be 1 to ``largest``.
+
+    None gives ``default``, or ``largest`` when there is no default: all the samples there are.
+    """
+    if size is None:
+        return largest if default is None else default
+    return checkInteger("Dataset", f"{split}_size", size, 1, largest)
 
 
 class Dataset:
@@ -241,19 +249,17 @@ class Dataset:
     def _loadNamed(self, train_size, test_size, data_dir, download, mirror):
         paths = fetch(self.name, data_dir, download, mirror)
         for split, size in (("train", train_size), ("test", test_size)):
-            images = readIdx(paths[f"{split}_images"])
-            labels = readIdx(paths[f"{split}_labels"])
+            imagesPath, labelsPath = paths[f"{split}_images"], paths[f"{split}_labels"]
+            images = readIdx(imagesPath)
+            labels = readIdx(labelsPath)
             if images.ndim != 3 or images.shape[1:] != (28, 28):
-                raise ValueError(f"{paths[f'{split}_images']}: expected images of shape (n, 28, 28), "
-                                 f"got {images.shape}")
+                raise ValueError(f"{imagesPath}: expected images of shape (n, 28, 28), got {images.shape}")
             if labels.ndim != 1 or len(labels) != len(images):
-                raise ValueError(f"{paths[f'{split}_labels']}: expected {len(images)} labels to match "
-                                 f"{paths[f'{split}_images']}, got shape {labels.shape}")
+                raise ValueError(f"{labelsPath}: expected {len(images)} labels to match {imagesPath}, "
+                                 f"got shape {labels.shape}")
             if labels.max(initial=0) >= CLASSES:
-                raise ValueError(f"{paths[f'{split}_labels']}: labels must be 0 to 9, found {labels.max()}")
-            if size is not None:
-                checkInteger("Dataset", f"{split}_size", size, 1, len(images))
-            size = len(images) if size is None else size
+                raise ValueError(f"{labelsPath}: labels must be 0 to 9, found {labels.max()}")
+            size = _checkSize(split, size, len(images))
             # One conversion straight into the model's dtype: the only float copy.
             x = _emptyArray((size, images[0].size), self.dtype)
             np.divide(images[:size].reshape(size, -1), self.dtype.type(255), out=x)
@@ -263,11 +269,8 @@ class Dataset:
     def _loadToy(self, train_size, test_size, noise, classes, seed):
         defaultTrain, defaultTest = TOY_SIZES[self.name]
         largest = 10 ** 7 if self.name != "iris" else 149
-        if train_size is not None:
-            train_size = checkInteger("Dataset", "train_size", train_size, 1, largest)
-        if test_size is not None:
-            test_size = checkInteger("Dataset", "test_size", test_size, 1, largest)
-        train_size, test_size = train_size or defaultTrain, test_size or defaultTest
+        train_size = _checkSize("train", train_size, largest, defaultTrain)
+        test_size = _checkSize("test", test_size, largest, defaultTest)
         rng = np.random.default_rng(0 if seed is None else seed)
         if self.name == "iris":
             if train_size + test_size > 150:
@@ -283,7 +286,7 @@ class Dataset:
             options = {}
             if noise is not None:
                 options["noise"] = checkNumber("Dataset", "noise", noise, 0)
-            if self.name == "spiral" and classes is not None:
+            if classes is not None:   # the spiral's: __init__ refused it for the others
                 options["classes"] = checkInteger("Dataset", "classes", classes, 2, 100)
             x, labels = toydata.GENERATORS[self.name](train_size + test_size, rng=rng, **options)
             order = rng.permutation(len(x))   # the generators return the classes in blocks
@@ -315,9 +318,8 @@ class Dataset:
             if len(x) != len(y) or len(x) == 0:
                 raise ValueError(f"Dataset: x_{split} has {len(x)} samples but y_{split} has {len(y)}; "
                                  f"they must match and be at least 1")
-            if size is not None:
-                size = checkInteger("Dataset", f"{split}_size", size, 1, len(x))
-                x, y = x[:size], y[:size]
+            size = _checkSize(split, size, len(x))
+            x, y = x[:size], y[:size]
             if split == "train" and y.dtype.kind in "iu" and y.shape[1] == 1:
                 classes = int(y.max()) + 1
                 # More classes than samples, and than ImageNet's 1,000: a regression target typed as integers.
@@ -349,17 +351,14 @@ class Dataset:
     def __iter__(self):
         """Yield ``(x, y)`` training mini-batches, reshuffled on every pass.
 
-        Without shuffling the batches are views (no copy); with it, each is
-        gathered once with ``numpy.take``.
+        Without shuffling the batches are views (slices, no copy); with it,
+        each is gathered once by its indices.
         """
         n = len(self.x_train)
         order = self._rng.permutation(n) if self.shuffle else None
         for start in range(0, n, self.batch_size):
-            if order is None:
-                yield self.x_train[start:start + self.batch_size], self.y_train[start:start + self.batch_size]
-            else:
-                indices = order[start:start + self.batch_size]
-                yield self.x_train.take(indices, axis=0), self.y_train.take(indices, axis=0)
+            batch = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
+            yield self.x_train[batch], self.y_train[batch]
 
     def __repr__(self):
         test = 0 if self.x_test is None else len(self.x_test)
