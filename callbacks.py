@@ -285,12 +285,12 @@ class EarlyStopping(_Monitoring):
                       f"the best ({self.monitor}: {self.best:.4f})")
 
     def _stopMessage(self, epoch):
-        epochs = f"{self.wait} epoch{'s' if self.wait != 1 else ''}"
-        if self.best_epoch is None:   # no epoch gave a value to compare with, e.g. NaN every time
-            return f"EarlyStopping: stopped after epoch {epoch + 1}: {self.monitor} has not improved for {epochs}"
-        by = f" by more than min_delta={self.min_delta:g}" if self.min_delta else ""
-        return (f"EarlyStopping: stopped after epoch {epoch + 1}: {self.monitor} has not improved{by} on "
-                f"{self.best:.4f} (epoch {self.best_epoch + 1}) for {epochs}")
+        since = ""
+        if self.best_epoch is not None:   # else no epoch gave a value to compare with, e.g. NaN every time
+            by = f" by more than min_delta={self.min_delta:g}" if self.min_delta else ""
+            since = f"{by} on {self.best:.4f} (epoch {self.best_epoch + 1})"
+        return (f"EarlyStopping: stopped after epoch {epoch + 1}: {self.monitor} has not improved{since} for "
+                f"{self.wait} epoch{'s' if self.wait != 1 else ''}")
 
     def _say(self, line):
         if self.verbose:
