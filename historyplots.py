@@ -92,8 +92,14 @@ def plotHistory(history, monitor=None, earlyStopping=None, figsize=None, save=No
     # Loss first, accuracy second, anything else after, as Keras users are used to.
     order = sorted(groups, key=lambda group: {"loss": 0, "accuracy": 1}.get(group, 2))
     figure, axes = figures.newFigure(figsize or (5 * len(order), 4), 1, len(order))
-    panels = dict(zip(order, axes[0]))
-    for group, ax in panels.items():
+    if monitor is not None:
+        best = _epochIndex(curves[monitor], monitor)
+        restored = None
+        if earlyStopping is not None and earlyStopping.restore_best_weights and earlyStopping.best_epoch is not None \
+                and earlyStopping.best_epoch < len(curves[monitor]) - 1:
+            restored = earlyStopping.best_epoch
+        bestLabel = f"best {monitor}{', restored' if restored == best else ''} (epoch {best + 1})"
+    for group, ax in zip(order, axes[0]):
         for name in groups[group]:
             label = name.rsplit("_", 1)[0]
             ax.plot(np.arange(1, len(curves[name]) + 1), curves[name], marker="o", markersize=3, label=label,
@@ -102,27 +108,17 @@ def plotHistory(history, monitor=None, earlyStopping=None, figsize=None, save=No
         ax.grid(alpha=0.3)
         # Epochs are whole numbers: never label 1.5.
         ax.xaxis.get_major_locator().set_params(integer=True)
-
-    if monitor is not None:
-        best = _epochIndex(curves[monitor], monitor)
-        restored = None
-        if earlyStopping is not None and earlyStopping.restore_best_weights and earlyStopping.best_epoch is not None \
-                and earlyStopping.best_epoch < len(curves[monitor]) - 1:
-            restored = earlyStopping.best_epoch
-        label = f"best {monitor} (epoch {best + 1})"
-        if restored == best:
-            label = f"best {monitor}, restored (epoch {best + 1})"
-        for ax in panels.values():
-            ax.axvline(best + 1, color="black", linestyle=":", linewidth=1, label=label)
+        if monitor is not None:
+            ax.axvline(best + 1, color="black", linestyle=":", linewidth=1, label=bestLabel)
             if restored is not None and restored != best:
                 ax.axvline(restored + 1, color="tab:purple", linestyle="--", linewidth=1,
                            label=f"restored by EarlyStopping (epoch {restored + 1})")
             if earlyStopping is not None and earlyStopping.stopped_epoch is not None:
                 ax.axvline(earlyStopping.stopped_epoch + 1, color="tab:red", linestyle="-.", linewidth=1,
                            label=f"stopped (epoch {earlyStopping.stopped_epoch + 1})")
-        panels[monitor.rsplit("_", 1)[-1]].plot([best + 1], [curves[monitor][best]], marker="*", markersize=14,
-                                                color="black", linestyle="none", label="_best", clip_on=False)
-    for ax in panels.values():
+            if group == monitor.rsplit("_", 1)[-1]:
+                ax.plot([best + 1], [curves[monitor][best]], marker="*", markersize=14, color="black",
+                        linestyle="none", label="_best", clip_on=False)
         ax.legend(fontsize="small")
     return figures.finish(figure, save)
 

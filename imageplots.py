@@ -175,9 +175,8 @@ def plotConfusion(model, x, y, classNames=None, figsize=None, save=None):
     for (row, column), count in np.ndenumerate(counts):
         ax.text(column, row, str(count), ha="center", va="center", fontsize=8,
                 color="white" if count > threshold else "black")
-    ax.set_xticks(range(classes), names)
-    ax.set_yticks(range(classes), names)
-    ax.set(xlabel="predicted", ylabel="true",
+    ax.set(xticks=range(classes), xticklabels=names, yticks=range(classes), yticklabels=names,
+           xlabel="predicted", ylabel="true",
            title=f"accuracy {np.trace(counts) / counts.sum():.2%} on {counts.sum()} samples")
     return figures.finish(figure, save)
 
@@ -211,13 +210,12 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
         axes[0, 0].axis("off")
         return figures.finish(figure, save)
     confidence = probabilities[wrong, predicted[wrong]]
-    total, wrong = len(wrong), wrong[np.argsort(-confidence, kind="stable")][:count]
+    surest = np.argsort(-confidence, kind="stable")[:count]
     # Whole percents rounded down: a 99.6% mistake must not read "100%".
-    percents = np.floor(100 * probabilities[wrong, predicted[wrong]]).astype(int)
-    captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({percent}%)"
-                for i, percent in zip(wrong, percents)]
-    title = f"{len(wrong)} of {total} mistakes on {len(truth)} samples, surest first"
-    return plotImages(np.asarray(x)[wrong], labels=captions, save=save, valueRange=valueRange, title=title,
+    captions = [f"true {names[truth[i]]}\npred {names[predicted[i]]} ({math.floor(100 * p)}%)"
+                for i, p in zip(wrong[surest], confidence[surest])]
+    title = f"{len(surest)} of {len(wrong)} mistakes on {len(truth)} samples, surest first"
+    return plotImages(np.asarray(x)[wrong[surest]], labels=captions, save=save, valueRange=valueRange, title=title,
                       figsize=figsize)
 
 
