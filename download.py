@@ -39,8 +39,7 @@ def _showProgress(name, done, total, end=""):
     if sys.stderr.isatty():
         size = f"{done / 2**20:.1f}/{total / 2**20:.1f} MiB" if total else f"{done / 2**20:.1f} MiB"
         bar = f"[{'=' * (30 * done // total):.<30}] " if total else ""
-        sys.stderr.write(f"\r{name}: {bar}{size}{end}")
-        sys.stderr.flush()
+        print(f"\r{name}: {bar}{size}", end=end, file=sys.stderr, flush=True)
 
 
 def _receive(response, name):
