@@ -137,12 +137,6 @@ def _oneHot(labels, classes, dtype):
     return (labels[:, np.newaxis] == np.arange(classes)).astype(dtype)
 
 
-def _checkFinite(name, array):
-    # The smallest and largest values are NaN or infinite when any is, and need no temporary array.
-    if not np.isfinite([array.min(initial=0), array.max(initial=0)]).all():
-        raise ValueError(f"Dataset: {name} contains NaN or infinite values")
-
-
 def _checkSize(split, size, largest, default=None):
     """``train_size`` or ``test_size`` (``split`` says which) checked to be 1 to ``largest``.
 
@@ -328,10 +322,11 @@ class Dataset:
                                      f"classes for {len(y)} samples; for a regression target pass floats, "
                                      f"e.g. y_train.astype(float)")
             y = y.astype(self.dtype) if classes is None else self._oneHotLabels(split, y, classes)
-            _checkFinite(f"x_{split}", x)
-            _checkFinite(f"y_{split}", y)
-            setattr(self, f"x_{split}", x)
-            setattr(self, f"y_{split}", y)
+            for name, array in ((f"x_{split}", x), (f"y_{split}", y)):
+                # The smallest and largest values are NaN or infinite when any is, and need no temporary array.
+                if not np.isfinite([array.min(initial=0), array.max(initial=0)]).all():
+                    raise ValueError(f"Dataset: {name} contains NaN or infinite values")
+                setattr(self, name, array)
 
     def _oneHotLabels(self, split, y, classes):
         """The integer labels ``y (n, 1)`` as one-hot rows of ``classes`` columns, label k in column k."""
