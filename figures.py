@@ -36,6 +36,14 @@ def pyplot():
     return pyplot
 
 
+def checkBounds(owner, name, bounds):
+    """``bounds`` as floats ``(low, high)``; ``ValueError`` naming ``owner`` and ``name`` unless low < high."""
+    low, high = (float(bound) for bound in bounds)
+    if not low < high:
+        raise ValueError(f"{owner}: {name} must be (low, high) with low < high, got {bounds!r}")
+    return low, high
+
+
 def newFigure(figsize, rows=1, columns=1, **keywords):
     """A new figure of ``figsize`` inches with a grid of axes, detached from pyplot.
 
@@ -86,13 +94,11 @@ def imageGrid(count, rows=None, columns=None, tile=(1.2, 1.2), margin=(0.0, 0.0)
         rows = math.ceil(count / columns)
     else:
         columns = math.ceil(count / rows)
-    figure, axes = newFigure(figsize or (tile[0] * columns + margin[0], tile[1] * rows + margin[1]), rows, columns)
+    figure, axes = newFigure(figsize or (tile[0] * columns + margin[0], tile[1] * rows + margin[1]), rows, columns,
+                             subplot_kw={"xticks": [], "yticks": []})
     for ax in axes.ravel()[count:]:
         figure.delaxes(ax)
-    tiles = list(axes.ravel()[:count])
-    for ax in tiles:
-        ax.set(xticks=[], yticks=[])
-    return figure, tiles
+    return figure, list(axes.ravel()[:count])
 
 
 def finish(figure, save=None):

@@ -12,11 +12,6 @@ from callbacks import Callback
 from checks import checkInteger
 
 
-def _epochIndex(values, monitor):
-    """0-based epoch of the best value: lowest loss, highest accuracy (as EarlyStopping judges)."""
-    return int(np.nanargmax(values) if monitor.endswith("accuracy") else np.nanargmin(values))
-
-
 def _curves(history):
     """{name: values (epochs,)} of every recorded metric, after checking each can be drawn."""
     if not isinstance(history, dict):
@@ -93,7 +88,8 @@ def plotHistory(history, monitor=None, earlyStopping=None, figsize=None, save=No
     order = sorted(groups, key=lambda group: {"loss": 0, "accuracy": 1}.get(group, 2))
     figure, axes = figures.newFigure(figsize or (5 * len(order), 4), 1, len(order))
     if monitor is not None:
-        best = _epochIndex(curves[monitor], monitor)
+        # 0-based: the lowest loss, the highest accuracy (as EarlyStopping judges).
+        best = int(np.nanargmax(curves[monitor]) if monitor.endswith("accuracy") else np.nanargmin(curves[monitor]))
         restored = None
         if earlyStopping is not None and earlyStopping.restore_best_weights and earlyStopping.best_epoch is not None \
                 and earlyStopping.best_epoch < len(curves[monitor]) - 1:

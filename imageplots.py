@@ -65,9 +65,7 @@ def plotImages(images, labels=None, rows=None, save=None, valueRange=(0.0, 1.0),
     if images.ndim != 3 or images.size == 0:
         raise ValueError(f"plotImages: images must be (n, height * width) or (n, height, width) with n, height and "
                          f"width at least 1, got shape {given}")
-    low, high = (float(bound) for bound in valueRange)
-    if not low < high:
-        raise ValueError(f"plotImages: valueRange must be (low, high) with low < high, got {valueRange!r}")
+    low, high = figures.checkBounds("plotImages", "valueRange", valueRange)
     slack = 0.1 * (high - low)
     if images.min() < low - slack or images.max() > high + slack:
         raise ValueError(f"plotImages: values span [{images.min():.3g}, {images.max():.3g}], outside valueRange "

@@ -211,8 +211,7 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
         if numbers:
             # Each label at its own distance along its connection, so that no two share a place; rounded
             # alike within the layer.
-            inputs, outputs = columns[l - 1][0], columns[l][0]
-            labels = formatted(gradient[np.ix_(outputs, inputs)], 3)
+            labels = formatted(gradient[np.ix_(columns[l][0], columns[l - 1][0])], 3)   # the drawn connections
             for index, (((x0, y0), (x1, y1)), label) in enumerate(zip(lines.get_segments(), labels)):
                 fraction = 0.12 + 0.76 * (index + 0.5) / len(labels)
                 ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), label,
@@ -308,9 +307,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     """
     if not callable(getattr(activation, "backward", None)):
         raise TypeError(f"plotActivation: expected an activation such as ReLU(), got {activation!r}")
-    low, high = (float(bound) for bound in interval)
-    if not low < high:
-        raise ValueError(f"plotActivation: interval must be (low, high) with low < high, got {interval!r}")
+    low, high = figures.checkBounds("plotActivation", "interval", interval)
     z = np.linspace(low, high, 401)
     # Two columns: the second is a constant 0 that only Softmax looks at (the two-class slice);
     # element-wise activations treat both columns alike and we keep the first.
