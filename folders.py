@@ -124,7 +124,8 @@ def readFolder(path, kind=None, seed=None):
     if wanted == "Autoencoder" and found == "MLP":
         networks = _splitAtCode(path, networks["layer"], fail)
     for layers in networks.values():
-        _checkChain(layers, fail)
+        for previous, layer in zip(layers, layers[1:]):
+            _checkLink(previous, layer, fail)
     if wanted == "VAE":
         _checkSampler(networks, sampler, fail)
     elif wanted == "Autoencoder":
@@ -266,14 +267,18 @@ def _readLayer(folder, fail):
     return layer
 
 
+def readNpyHeader(file):
+    """``(shape, fortranOrder, dtype)`` as the header of the open ``.npy`` ``file`` declares them; no data is read."""
+    version = np.lib.format.read_magic(file)
+    readHeader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return readHeader(file)
+
+
 def _checkHeader(file, shape, layer, fail):
     """Fail unless the ``.npy`` header of ``file`` declares float64 of ``shape`` and the file holds that much."""
     try:
         with open(file, "rb") as handle:
-            version = np.lib.format.read_magic(handle)
-            readHeader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                          else np.lib.format.read_array_header_2_0)
-            stored, _, dtype = readHeader(handle)
+            stored, _, dtype = readNpyHeader(handle)
             held = os.fstat(handle.fileno()).st_size - handle.tell()
     except Exception as error:   # whatever a broken header makes NumPy raise
         fail(file, f"is not a readable .npy file ({type(error).__name__}: {error})")
@@ -286,11 +291,6 @@ def _checkHeader(file, shape, layer, fail):
                    f"inputDim={layer['inputDim']}, outputDim={layer['outputDim']}")
     if math.prod(shape) * 8 > held:
         fail(file, f"is truncated: shape {shape} needs {math.prod(shape) * 8:,} bytes, it holds {held:,}")
-
-
-def _checkChain(layers, fail):
-    for previous, layer in zip(layers, layers[1:]):
-        _checkLink(previous, layer, fail)
 
 
 def _checkLink(previous, layer, fail):

@@ -33,7 +33,7 @@ import numpy as np
 import activations
 import optimizer as optimizerModule
 from files import writeAtomically
-from folders import readFolder
+from folders import readFolder, readNpyHeader
 from layers import Dense
 
 MLP_FORMAT = 2    # version of an MLP's part of the archive
@@ -78,18 +78,64 @@ class Saveable:
 
         The whole file is checked before anything is allocated; a file that
         is unreadable, of another kind, or inconsistent raises ``ValueError``
-        naming the file and the part.
+        naming the file and the part. A folder is the teaching system's
+        layout (see :mod:`folders`), read into the same arrays as a file.
         """
-        return loadModel(cls, path)
+        source, owner = os.fspath(path), f"{cls.__name__}.load"
+        arrays = readFolder(source, kind=cls) if os.path.isdir(source) else readArchive(source, owner)
+        kinds = [KINDS[key] for key in KINDS if key in arrays]
+        if kinds and cls.RECORD not in arrays:
+            article, kind = kinds[0]
+            raise ValueError(f"{owner}: {source} is not a deepbasics {cls.__name__} file: it holds {article} {kind}; "
+                             f"read it with {kind}.load")
+        return cls.fromArrays(arrays, source=source)
 
     def toArrays(self, prefix=""):
-        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``."""
-        return partsToArrays(self, prefix)
+        """Everything ``save`` writes, as a dict of arrays whose names start with ``prefix``.
+
+        The model's record, then each part under its own prefix: a VAE's file
+        holds ``vae`` (``{"format": 1}``), then its encoder's arrays as
+        ``encoder.architecture``, ``encoder.layer0.W``, ..., its sampler's as
+        ``sampler.mean.layer0.W``, ..., ``sampler.rng``, and its decoder's.
+        """
+        record = self.record() if self.FORMAT is None else {"format": self.FORMAT, **self.record()}
+        arrays = {prefix + self.RECORD: np.array(json.dumps(record))}
+        for name in self.PARTS:
+            arrays.update(getattr(self, name).toArrays(f"{prefix}{name}."))
+        return arrays
 
     @classmethod
     def fromArrays(cls, arrays, prefix="", source="arrays", owner=None):
-        """The model that ``toArrays(prefix)`` described, after checking every part of it."""
-        return partsFromArrays(cls, arrays, prefix, source, owner)
+        """The model that ``toArrays(prefix)`` described: its record and every part checked, nothing unknown allowed.
+
+        Errors name ``owner`` (the ``load`` that was called), ``source`` and the part.
+        """
+        owner = owner or f"{cls.__name__}.load"
+        where = f"{owner}: {_where(source, prefix)}"
+        key = prefix + cls.RECORD
+        try:
+            record = json.loads(str(arrays[key]))
+        except _MALFORMED as error:
+            raise ValueError(f"{where} is not a valid deepbasics {cls.__name__} file: its part {key!r} is missing "
+                             f"or not JSON ({type(error).__name__})") from error
+        if cls.FORMAT is not None:
+            if not isinstance(record, dict) or type(record.get("format")) is not int or record["format"] != cls.FORMAT:
+                found = record.get("format") if isinstance(record, dict) else record
+                raise ValueError(f"{where}: part {key!r} has format {found!r}; this version of deepbasics "
+                                 f"reads format {cls.FORMAT}")
+            record = {name: value for name, value in record.items() if name != "format"}
+        owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
+        unexpected = sorted(name for name in arrays
+                            if name.startswith(prefix) and name != key and not name.startswith(owned))
+        if unexpected:
+            raise ValueError(f"{where} has unexpected parts {unexpected}")
+        parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=source, owner=owner)
+                 for name, part in cls.PARTS.items()}
+        try:
+            return cls.fromParts(record, parts)
+        except _MALFORMED as error:
+            raise ValueError(f"{where}: part {key!r} or the parts it joins are invalid "
+                             f"({type(error).__name__}: {error})") from error
 
     def record(self):
         """The model's own settings (JSON values) that ``save`` stores beside its parts."""
@@ -101,69 +147,6 @@ class Saveable:
         return cls(**parts)
 
 
-def loadModel(cls, path):
-    """``cls.load(path)``: read the file (or model folder), make sure it holds a ``cls``, rebuild it.
-
-    See ``nn.Model.load``. A folder is the teaching system's layout (see
-    :mod:`folders`), read into the same arrays as a file.
-    """
-    source, owner = os.fspath(path), f"{cls.__name__}.load"
-    arrays = readFolder(source, kind=cls) if os.path.isdir(source) else readArchive(source, owner)
-    kinds = [KINDS[key] for key in KINDS if key in arrays]
-    if kinds and cls.RECORD not in arrays:
-        article, kind = kinds[0]
-        raise ValueError(f"{owner}: {source} is not a deepbasics {cls.__name__} file: it holds {article} {kind}; "
-                         f"read it with {kind}.load")
-    return cls.fromArrays(arrays, source=source)
-
-
-def partsToArrays(model, prefix=""):
-    """Everything ``save`` writes of a model made of parts: its record, then each part under its own prefix.
-
-    A VAE's file holds ``vae`` (``{"format": 1}``), then its encoder's arrays
-    as ``encoder.architecture``, ``encoder.layer0.W``, ..., its sampler's as
-    ``sampler.mean.layer0.W``, ..., ``sampler.rng``, and its decoder's.
-    """
-    record = model.record() if model.FORMAT is None else {"format": model.FORMAT, **model.record()}
-    arrays = {prefix + model.RECORD: np.array(json.dumps(record))}
-    for name in model.PARTS:
-        arrays.update(getattr(model, name).toArrays(f"{prefix}{name}."))
-    return arrays
-
-
-def partsFromArrays(cls, arrays, prefix="", source="arrays", owner=None):
-    """The ``cls`` that ``partsToArrays`` described: its record and every part checked, nothing unknown allowed.
-
-    Errors name ``owner`` (the ``load`` that was called), ``source`` and the part.
-    """
-    owner = owner or f"{cls.__name__}.load"
-    where = f"{owner}: {_where(source, prefix)}"
-    key = prefix + cls.RECORD
-    try:
-        record = json.loads(str(arrays[key]))
-    except _MALFORMED as error:
-        raise ValueError(f"{where} is not a valid deepbasics {cls.__name__} file: its part {key!r} is missing "
-                         f"or not JSON ({type(error).__name__})") from error
-    if cls.FORMAT is not None:
-        if not isinstance(record, dict) or type(record.get("format")) is not int or record["format"] != cls.FORMAT:
-            found = record.get("format") if isinstance(record, dict) else record
-            raise ValueError(f"{where}: part {key!r} has format {found!r}; this version of deepbasics "
-                             f"reads format {cls.FORMAT}")
-        record = {name: value for name, value in record.items() if name != "format"}
-    owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
-    unexpected = sorted(name for name in arrays
-                        if name.startswith(prefix) and name != key and not name.startswith(owned))
-    if unexpected:
-        raise ValueError(f"{where} has unexpected parts {unexpected}")
-    parts = {name: part.fromArrays(arrays, f"{prefix}{name}.", source=source, owner=owner)
-             for name, part in cls.PARTS.items()}
-    try:
-        return cls.fromParts(record, parts)
-    except _MALFORMED as error:
-        raise ValueError(f"{where}: part {key!r} or the parts it joins are invalid "
-                         f"({type(error).__name__}: {error})") from error
-
-
 def _where(source, prefix):
     """``"model.npz (sampler.mean)"``: the file, and the part of it that ``prefix`` names."""
     return f"{source} ({prefix[:-1]})" if prefix else source
@@ -171,10 +154,7 @@ def _where(source, prefix):
 
 def modelArrays(model, prefix=""):
     """Everything ``MLP.save`` writes about ``model``, as a dict of arrays whose names start with ``prefix``."""
-    optimizers = []
-    for layer in model.layers:
-        if not any(layer.optimizer is known for known in optimizers):
-            optimizers.append(layer.optimizer)
+    optimizers = list({id(layer.optimizer): layer.optimizer for layer in model.layers}.values())   # each once, in order
     architecture = {
         "format": MLP_FORMAT, "dtype": model.dtype.name,
         "optimizers": [{"name": type(o).__name__, "config": o.config()} for o in optimizers],
@@ -320,20 +300,20 @@ def _fromFormat1(arrays, spec, fail):
         if not isinstance(optimizer, optimizerModule.Adam):
             scales = {"velocity": 1.0}
         elif "M" in stored:
-            scales = {"t": None, "M": 1 - optimizer.beta_1, "V": 1 - optimizer.beta_2}
+            scales = {"t": 1, "M": 1 - optimizer.beta_1, "V": 1 - optimizer.beta_2}   # t, the step count: as it is
         else:
-            scales = {"t": None, "m": 1.0, "v": 1.0}
+            scales = {"t": 1, "m": 1.0, "v": 1.0}
         if stored != set(scales):
             fail(f"optimizer state of layer {index} has {sorted(stored)}, expected {sorted(scales)}")
         outputDim, inputDim = layer["outputDim"], layer["inputDim"]
         for name, scale in scales.items():
             _checkArray(arrays, prefix + name, () if name == "t" else (outputDim * (inputDim + 1),), fail)
-            if name == "t":
-                upgraded[f"layer{index}.W.t"] = upgraded[f"layer{index}.b.t"] = arrays[prefix + name]
-                continue
             value = arrays[prefix + name] * scale
-            upgraded[f"layer{index}.W.{name.lower()}"] = value[:outputDim * inputDim].reshape(outputDim, inputDim)
-            upgraded[f"layer{index}.b.{name.lower()}"] = value[outputDim * inputDim:]
+            # W and b share the step count; a moment of theta = (W.ravel(), b) splits into W's and b's
+            split = (value, value) if name == "t" else (value[:outputDim * inputDim].reshape(outputDim, inputDim),
+                                                        value[outputDim * inputDim:])
+            for parameter, part in zip(("W", "b"), split):
+                upgraded[f"layer{index}.{parameter}.{name.lower()}"] = part
     return upgraded
 
 
@@ -389,10 +369,7 @@ def readArchive(path, owner="MLP.load"):
         raise ValueError(f"{owner}: {path} is not a readable deepbasics model file: model files are .npz (zip) "
                          f"archives, which begin with b'PK\\x03\\x04', but this one begins with {start!r}")
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with archive:
+        with np.load(path, allow_pickle=False) as archive:   # an NpzFile: the file begins as a zip archive does
             members = archive.zip.infolist()
             inflated = sum(member.file_size for member in members)
             if inflated > 100 * size + 2**20:
@@ -408,9 +385,7 @@ def readArchive(path, owner="MLP.load"):
 def _checkHeader(archive, member):
     """Refuse a member whose ``.npy`` header declares objects, or more bytes than the member holds."""
     with archive.open(member) as file:
-        version = np.lib.format.read_magic(file)
-        readHeader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _, dtype = readHeader(file)
+        shape, _, dtype = readNpyHeader(file)
     if dtype.hasobject:
         raise ValueError(f"{member.filename} holds Python objects, which would need pickle")
     needed = math.prod(shape) * dtype.itemsize
