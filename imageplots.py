@@ -121,8 +121,9 @@ def _classProbabilities(model, x):
     return np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
 
 
-def _predictions(model, x, y, name):
-    """The model's class probabilities, its predicted and the true classes, after checking sizes."""
+def _predictions(model, x, y, classNames, name):
+    """The model's class probabilities, its predicted and the true classes, and one name per output, after checking
+    sizes."""
     x = np.asarray(x)
     truth, classes = _classes(y, name)
     if len(x) != len(truth):
@@ -130,9 +131,13 @@ def _predictions(model, x, y, name):
     if len(x) == 0:
         raise ValueError(f"{name}: x and y hold no samples")
     probabilities = _classProbabilities(model, x)
-    if probabilities.shape[1] < classes:
-        raise ValueError(f"{name}: y has {classes} classes but the model has {probabilities.shape[1]} outputs")
-    return probabilities, probabilities.argmax(axis=1), truth
+    outputs = probabilities.shape[1]
+    if outputs < classes:
+        raise ValueError(f"{name}: y has {classes} classes but the model has {outputs} outputs")
+    names = [str(index) for index in range(outputs)] if classNames is None else [str(n) for n in classNames]
+    if len(names) != outputs:
+        raise ValueError(f"{name}: {len(names)} classNames for a model with {outputs} outputs")
+    return probabilities, probabilities.argmax(axis=1), truth, names
 
 
 def plotConfusion(model, x, y, classNames=None, figsize=None, save=None):
@@ -159,11 +164,8 @@ def plotConfusion(model, x, y, classNames=None, figsize=None, save=None):
     matplotlib.figure.Figure
         Its axes' image (``ax.images[0].get_array()``) is the count matrix.
     """
-    probabilities, predicted, truth = _predictions(model, x, y, "plotConfusion")
-    classes = probabilities.shape[1]
-    names = [str(index) for index in range(classes)] if classNames is None else [str(n) for n in classNames]
-    if len(names) != classes:
-        raise ValueError(f"plotConfusion: {len(names)} classNames for a model with {classes} outputs")
+    _, predicted, truth, names = _predictions(model, x, y, classNames, "plotConfusion")
+    classes = len(names)
     counts = np.zeros((classes, classes), dtype=int)
     np.add.at(counts, (truth, predicted), 1)
     figure, axes = figures.newFigure(figsize or (1.0 + 0.55 * classes, 0.6 + 0.55 * classes))
@@ -199,8 +201,7 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
         or one empty axes saying so when there is no mistake.
     """
     count = checkInteger("plotMistakes", "count", count)
-    probabilities, predicted, truth = _predictions(model, x, y, "plotMistakes")
-    names = [str(index) for index in range(probabilities.shape[1])] if classNames is None else list(classNames)
+    probabilities, predicted, truth, names = _predictions(model, x, y, classNames, "plotMistakes")
     wrong = np.flatnonzero(predicted != truth)
     if len(wrong) == 0:
         figure, axes = figures.newFigure(figsize or (4, 1.5))
@@ -268,11 +269,10 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     ax.imshow(predicted.reshape(resolution, resolution), origin="lower", extent=(low[0], high[0], low[1], high[1]),
               cmap=ListedColormap(colors), vmin=-0.5, vmax=classes - 0.5, alpha=0.3, aspect="auto",
               interpolation="nearest")
-    for index in range(classes):
+    for index in np.unique(truth):   # one scatter per class present in y
         members = truth == index
-        if members.any():
-            ax.scatter(x[members, 0], x[members, 1], s=14, color=colors[index], edgecolors="black",
-                       linewidths=0.4, label=names[index])
+        ax.scatter(x[members, 0], x[members, 1], s=14, color=colors[index], edgecolors="black", linewidths=0.4,
+                   label=names[index])
     ax.legend(fontsize="small", loc="best")
     ax.set(xlabel="x[:, 0]", ylabel="x[:, 1]",
            title="predicted class (background) and data" if title is None else title)

@@ -311,8 +311,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     z = np.linspace(low, high, 401)
     # Two columns: the second is a constant 0 that only Softmax looks at (the two-class slice);
     # element-wise activations treat both columns alike and we keep the first.
-    batch = np.column_stack([z, np.zeros_like(z)])
-    a = activation(batch)
+    a = activation(np.column_stack([z, np.zeros_like(z)]))
     upstream = np.zeros_like(a)
     upstream[:, 0] = 1.0
     derivative = activation.backward(a, upstream)[:, 0]
