@@ -10,7 +10,8 @@ back to its Agg backend on a headless machine.
 
 :func:`saveFigure` writes any figure atomically (through
 ``files.writeAtomically``); :func:`inNotebook` and :func:`showInNotebook`
-show a figure under a Jupyter cell, and replace it in place.
+show a figure under a Jupyter cell, and replace it in place;
+:func:`checkBounds` checks the ``(low, high)`` argument of a plot that takes one.
 
 >>> figure, axes = newFigure((3, 2), rows=1, columns=2)
 >>> axes.shape, figure.get_size_inches().tolist()
