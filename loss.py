@@ -55,15 +55,11 @@ class Loss:
         yPred = yPred if yPred.dtype.kind == "f" else yPred.astype(np.float64)
         yTrue = np.asarray(yTrue, dtype=yPred.dtype)
         if yPred.shape != yTrue.shape:
-            raise ValueError(
-                f"{type(self).__name__}: yPred has shape {yPred.shape} but yTrue has shape "
-                f"{yTrue.shape}; they must match (one row per sample, one column per output)"
-            )
+            raise ValueError(f"{type(self).__name__}: yPred has shape {yPred.shape} but yTrue has shape "
+                             f"{yTrue.shape}; they must match (one row per sample, one column per output)")
         if yPred.ndim not in (1, 2) or yPred.size == 0:
-            raise ValueError(
-                f"{type(self).__name__}: expected a non-empty batch (n, outputs) or a sample "
-                f"(outputs,), got shape {yPred.shape}"
-            )
+            raise ValueError(f"{type(self).__name__}: expected a non-empty batch (n, outputs) or a sample "
+                             f"(outputs,), got shape {yPred.shape}")
         n = yPred.shape[0] if yPred.ndim == 2 else 1
         return yPred, yTrue, n
 

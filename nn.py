@@ -38,7 +38,8 @@ class Composite(saving.Saveable):
     """
 
     def parts(self):
-        raise NotImplementedError(f"{type(self).__name__} must define parts(): what holds its parameters")
+        """What holds the parameters: by default the parts that ``PARTS`` names, in its order."""
+        return [getattr(self, name) for name in self.PARTS]
 
     def parameters(self):
         """Every ``(parameter, gradient)`` pair, part by part."""
