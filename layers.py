@@ -102,11 +102,11 @@ class Dense:
 
     def astype(self, dtype):
         """Convert parameters, gradients and optimizer state to ``dtype``, in place; return the layer."""
-        def convert(array):
-            return array.astype(dtype, copy=False) if isinstance(array, np.ndarray) else array
-        self.W, self.b, self.dW, self.db = map(convert, (self.W, self.b, self.dW, self.db))
-        for state in self.optimizerState.values():
-            state.update({key: convert(value) for key, value in state.items()})
+        self.W, self.b = self.W.astype(dtype, copy=False), self.b.astype(dtype, copy=False)
+        self.dW, self.db = self.dW.astype(dtype, copy=False), self.db.astype(dtype, copy=False)
+        for state in self.optimizerState.values():   # arrays such as Adam's m and v; a step count stays an int
+            state.update({key: value.astype(dtype, copy=False) for key, value in state.items()
+                          if isinstance(value, np.ndarray)})
         return self
 
     def parameters(self):
