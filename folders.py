@@ -71,8 +71,13 @@ KINDS = ("MLP", "Autoencoder", "VAE", "GAN")
 LAYER_FILES = {"weight.npy", "bias.npy", "dense.json"}
 _LAYER = re.compile(r"(layer|encoder_layer|decoder_layer|generator_layer|discriminator_layer)(0|[1-9][0-9]*)")
 _SAMPLER = {"sampler_mean", "sampler_logvar", "sampler.json"}
-_FAMILIES = {"MLP": {"layer"}, "Autoencoder": {"encoder_layer", "decoder_layer"},
-             "VAE": {"encoder_layer", "decoder_layer"}, "GAN": {"generator_layer", "discriminator_layer"}}
+# Each model's networks, in the order its data passes through them.
+_FAMILIES = {"MLP": ("layer",), "Autoencoder": ("encoder_layer", "decoder_layer"),
+             "VAE": ("encoder_layer", "decoder_layer"), "GAN": ("generator_layer", "discriminator_layer")}
+_DESCRIPTIONS = {"MLP": "an MLP (layer0/, ...)",
+                 "Autoencoder": "an Autoencoder (encoder_layer0/, decoder_layer0/, ...)",
+                 "VAE": "a VAE (encoder_layer0/, sampler_mean/, sampler_logvar/, decoder_layer0/, ...)",
+                 "GAN": "a GAN (generator_layer0/, discriminator_layer0/, ...)"}
 _JSON_LIMIT = 2**16   # bytes: a dense.json holds three short entries
 
 
@@ -117,25 +122,24 @@ def readFolder(path, kind=None, seed=None):
     found = _folderKind(path, networks, sampler, fail)
     wanted = found if kind is None else _kindName(kind)
     if wanted != found and not (wanted == "Autoencoder" and found == "MLP"):
-        fail(path, f"holds {_describe(found)}, not {_describe(wanted)}; read it with {found}.load")
+        fail(path, f"holds {_DESCRIPTIONS[found]}, not {_DESCRIPTIONS[wanted]}; read it with {found}.load")
     networks = {name: [_readLayer(folder, fail) for folder in layers] for name, layers in networks.items()}
     sampler = {entry: _readJson(full, {"inputDim", "outputDim"}, fail) if entry == "sampler.json"
                else _readLayer(full, fail) for entry, full in sampler.items()}
     if wanted == "Autoencoder" and found == "MLP":
         networks = _splitAtCode(path, networks["layer"], fail)
-    for layers in networks.values():
-        for previous, layer in zip(layers, layers[1:]):
-            _checkLink(previous, layer, fail)
-    if wanted == "VAE":
-        _checkSampler(networks, sampler, fail)
-    elif wanted == "Autoencoder":
-        encoder, decoder = networks["encoder_layer"], networks["decoder_layer"]
-        _checkLink(encoder[-1], decoder[0], fail)
-        if decoder[-1]["outputDim"] != encoder[0]["inputDim"]:
-            fail(decoder[-1]["json"], f"says outputDim={decoder[-1]['outputDim']}, but an autoencoder reconstructs "
-                                      f"its input: expected {encoder[0]['json']}'s inputDim={encoder[0]['inputDim']}")
-    elif wanted == "GAN":
-        _checkLink(networks["generator_layer"][-1], networks["discriminator_layer"][0], fail)
+    flow = [networks[name] for name in _FAMILIES[wanted]]
+    if wanted == "VAE":   # the sampler sits between encoder and decoder
+        _checkSampler(sampler, fail)
+        flow.insert(1, [sampler["sampler.json"]])
+    layers = [layer for network in flow for layer in network]
+    for previous, layer in zip(layers, layers[1:]):   # each layer takes as many inputs as the one before gives
+        if layer["inputDim"] != previous["outputDim"]:
+            fail(layer["json"], f"says inputDim={layer['inputDim']}, but {previous['json']} says "
+                                f"outputDim={previous['outputDim']}")
+    if wanted == "Autoencoder" and layers[-1]["outputDim"] != layers[0]["inputDim"]:
+        fail(layers[-1]["json"], f"says outputDim={layers[-1]['outputDim']}, but an autoencoder reconstructs "
+                                 f"its input: expected {layers[0]['json']}'s inputDim={layers[0]['inputDim']}")
     return _archive(wanted, networks, sampler, seed, fail)   # everything is checked: only now is a weight read
 
 
@@ -202,25 +206,19 @@ def _folderKind(path, networks, sampler, fail):
     names = set(networks)
     if not names and not sampler:
         fail(path, "holds no layer folders (layer0/, layer1/, ...): it is not a model folder")
-    kinds = [kind for kind, family in _FAMILIES.items() if names & family and kind != "VAE"]
+    kinds = [kind for kind, family in _FAMILIES.items() if names.intersection(family) and kind != "VAE"]
     if sampler:   # a VAE is an autoencoder with a sampler between encoder and decoder
         kinds = [kind for kind in kinds if kind != "Autoencoder"] + ["VAE"]
     parts = ", ".join([f"{name}*/" for name in sorted(names)] + sorted(sampler))
     if len(kinds) > 1:
         fail(path, f"mixes the parts of different models: {parts}")
     kind = kinds[0]
-    for missing in sorted(_FAMILIES[kind] - names):
+    for missing in sorted(set(_FAMILIES[kind]) - names):
         fail(os.path.join(path, f"{missing}0"), f"is missing: the folder holds {parts}")
     for missing in sorted(_SAMPLER - set(sampler)) if kind == "VAE" else ():
         fail(os.path.join(path, missing), "is missing: a VAE folder holds sampler_mean/, sampler_logvar/ "
                                           "and sampler.json")
     return kind
-
-
-def _describe(kind):
-    return {"MLP": "an MLP (layer0/, ...)", "Autoencoder": "an Autoencoder (encoder_layer0/, decoder_layer0/, ...)",
-            "VAE": "a VAE (encoder_layer0/, sampler_mean/, sampler_logvar/, decoder_layer0/, ...)",
-            "GAN": "a GAN (generator_layer0/, discriminator_layer0/, ...)"}[kind]
 
 
 def _splitAtCode(path, layers, fail):
@@ -293,15 +291,8 @@ def _checkHeader(file, shape, layer, fail):
         fail(file, f"is truncated: shape {shape} needs {math.prod(shape) * 8:,} bytes, it holds {held:,}")
 
 
-def _checkLink(previous, layer, fail):
-    """Fail unless ``layer`` takes as many inputs as ``previous`` gives outputs."""
-    if layer["inputDim"] != previous["outputDim"]:
-        fail(layer["json"], f"says inputDim={layer['inputDim']}, but {previous['json']} says "
-                            f"outputDim={previous['outputDim']}")
-
-
-def _checkSampler(networks, sampler, fail):
-    """The sampler's heads: one Identity layer each, of the sizes in ``sampler.json``, between encoder and decoder."""
+def _checkSampler(sampler, fail):
+    """The sampler's heads: one Identity layer each, of the sizes in ``sampler.json``."""
     size = sampler["sampler.json"]
     for name in ("sampler_mean", "sampler_logvar"):
         head = sampler[name]
@@ -310,8 +301,6 @@ def _checkSampler(networks, sampler, fail):
         if (head["inputDim"], head["outputDim"]) != (size["inputDim"], size["outputDim"]):
             fail(head["json"], f"says inputDim={head['inputDim']}, outputDim={head['outputDim']}, but "
                                f"{size['json']} says inputDim={size['inputDim']}, outputDim={size['outputDim']}")
-    _checkLink(networks["encoder_layer"][-1], size, fail)
-    _checkLink(size, networks["decoder_layer"][0], fail)
 
 
 def _networkArrays(layers, prefix, fail):

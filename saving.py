@@ -159,8 +159,7 @@ def modelArrays(model, prefix=""):
         "format": MLP_FORMAT, "dtype": model.dtype.name,
         "optimizers": [{"name": type(o).__name__, "config": o.config()} for o in optimizers],
         "layers": [{"inputDim": layer.inputDim, "outputDim": layer.outputDim,
-                    "activation": {"name": type(layer.activation).__name__,
-                                   "config": layer.activation.config()},
+                    "activation": {"name": type(layer.activation).__name__, "config": layer.activation.config()},
                     "optimizer": next(i for i, o in enumerate(optimizers) if o is layer.optimizer),
                     "trainable": bool(layer.trainable)}
                    for layer in model.layers]}
