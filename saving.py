@@ -281,21 +281,15 @@ def _fromFormat1(arrays, spec, fail):
         if not any(np.any(arrays[other]) for other in state):
             for other in state:
                 del arrays[other]
-    if not any(".theta." in key for key in arrays):
-        return arrays
-    layers = range(len(spec["layers"]))
-    known = {"architecture"} | {f"layer{index}.{name}" for index in layers for name in ("W", "b")}
-    unexpected = sorted(key for key in arrays if key not in known
-                        and not any(key.startswith(f"layer{index}.theta.") for index in layers))
-    if unexpected:
-        fail(f"unexpected parts {unexpected}")
-    upgraded = {key: arrays[key] for key in known if key in arrays}
     for index, layer in enumerate(spec["layers"]):
         optimizer = spec["optimizers"][layer["optimizer"]]
         prefix = f"layer{index}.theta."
         stored = {key[len(prefix):] for key in arrays if key.startswith(prefix)}
         if not stored:
             continue
+        clashes = sorted(key for key in arrays if key.startswith((f"layer{index}.W.", f"layer{index}.b.")))
+        if clashes:   # a layer's state is kept in one layout, not both
+            fail(f"unexpected parts {clashes}")
         if not isinstance(optimizer, optimizerModule.Adam):
             scales = {"velocity": 1.0}
         elif "M" in stored:
@@ -307,13 +301,13 @@ def _fromFormat1(arrays, spec, fail):
         outputDim, inputDim = layer["outputDim"], layer["inputDim"]
         for name, scale in scales.items():
             _checkArray(arrays, prefix + name, () if name == "t" else (outputDim * (inputDim + 1),), fail)
-            value = arrays[prefix + name] * scale
+            value = arrays.pop(prefix + name) * scale
             # W and b share the step count; a moment of theta = (W.ravel(), b) splits into W's and b's
             split = (value, value) if name == "t" else (value[:outputDim * inputDim].reshape(outputDim, inputDim),
                                                         value[outputDim * inputDim:])
             for parameter, part in zip(("W", "b"), split):
-                upgraded[f"layer{index}.{parameter}.{name.lower()}"] = part
-    return upgraded
+                arrays[f"layer{index}.{parameter}.{name.lower()}"] = part
+    return arrays   # what is left of the theta layout (a layer the architecture lacks) is refused as unexpected
 
 
 def _checkArray(arrays, key, shape, fail, dtype=np.float64):
@@ -325,13 +319,13 @@ def _checkArray(arrays, key, shape, fail, dtype=np.float64):
     if key not in arrays:
         fail(f"missing {key!r}")
     array = arrays[key]
-    kind = "i" if shape == () else "f"
-    if array.shape != shape or array.dtype.kind not in (kind, "u" if kind == "i" else kind):
+    count = shape == ()   # a step count, of integers; every other array holds floats
+    if array.shape != shape or array.dtype.kind not in ("iu" if count else "f"):
         fail(f"{key!r} has shape {array.shape} and dtype {array.dtype}, expected shape {shape} "
-             f"of {'integers' if kind == 'i' else 'floats'}")
-    if kind == "f" and not (np.isfinite(array).all() and np.abs(array).max() <= np.finfo(dtype).max):
+             f"of {'integers' if count else 'floats'}")
+    if not count and not (np.isfinite(array).all() and np.abs(array).max() <= np.finfo(dtype).max):
         fail(f"{key!r} holds values that are not finite in {np.dtype(dtype).name}")
-    if shape == () and array < 1:
+    if count and array < 1:
         fail(f"{key!r} is {array}, expected a step count of at least 1")
 
 
