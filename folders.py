@@ -305,10 +305,9 @@ def _checkSampler(sampler, fail):
 
 def _networkArrays(layers, prefix, fail):
     """One network's part of the archive: its architecture (float64, one fresh Adam) and each layer's W and b."""
-    adam = optimizer.Adam()
     architecture = {
         "format": ARCHIVE_FORMAT, "dtype": "float64",
-        "optimizers": [{"name": type(adam).__name__, "config": adam.config()}],
+        "optimizers": [{"name": "Adam", "config": optimizer.Adam().config()}],
         "layers": [{"inputDim": layer["inputDim"], "outputDim": layer["outputDim"],
                     "activation": {"name": layer["activation"],
                                    "config": activations.fromConfig(layer["activation"], {}).config()},

@@ -275,12 +275,10 @@ def _fromFormat1(arrays, spec, fail):
     saved a model that had not trained yet with a step count of 0 and zero
     moments: no state at all, today.
     """
-    arrays = dict(arrays)
-    for key in [key for key in arrays if key.endswith(".t") and arrays[key].shape == () and arrays[key] == 0]:
-        state = [other for other in arrays if other.startswith(key[:-1])]   # the t, m, v of one parameter
-        if not any(np.any(arrays[other]) for other in state):
-            for other in state:
-                del arrays[other]
+    # The state of a parameter not trained yet, "layer0.W." or "layer0.theta.": t = 0 and zero moments.
+    untrained = tuple(key[:-1] for key in arrays if key.endswith(".t") and arrays[key].shape == () and arrays[key] == 0
+                      and not any(np.any(value) for other, value in arrays.items() if other.startswith(key[:-1])))
+    arrays = {key: value for key, value in arrays.items() if not key.startswith(untrained)}
     for index, layer in enumerate(spec["layers"]):
         optimizer = spec["optimizers"][layer["optimizer"]]
         prefix = f"layer{index}.theta."
