@@ -35,7 +35,7 @@ def readIdx(path):
         if isinstance(error, FileNotFoundError):
             raise
         raise ValueError(f"{path}: not a readable IDX file ({error})") from error
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or not 1 <= data[3] <= 3:
+    if len(data) < 4 or data[:3] != b"\x00\x00\x08" or not 1 <= data[3] <= 3:
         raise ValueError(f"{path}: not an IDX file of unsigned bytes (magic number {data[:4].hex() or 'missing'}, "
                          f"expected 00000801, 00000802 or 00000803)")
     dimensions = data[3]

@@ -112,8 +112,8 @@ def readImage(path, invert=None):
     digit = np.clip(digit, 0, 1)   # Lanczos overshoots a little at sharp edges
     digit /= digit.max()
 
-    rowCentre = np.sum(digit.sum(axis=1) * np.arange(height)) / digit.sum()
-    columnCentre = np.sum(digit.sum(axis=0) * np.arange(width)) / digit.sum()
+    rowCentre = np.average(np.arange(height), weights=digit.sum(axis=1))
+    columnCentre = np.average(np.arange(width), weights=digit.sum(axis=0))
     top = min(max(round(14 - rowCentre), 0), 28 - height)   # whole pixels, as MNIST: no extra blur
     left = min(max(round(14 - columnCentre), 0), 28 - width)
     field = np.zeros((28, 28), dtype=np.float32)
