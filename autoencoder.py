@@ -210,7 +210,6 @@ class Autoencoder(Model):
             raise TypeError(f"Autoencoder: noise must be a Noise such as GaussianNoise(0.5), or None, got {noise!r}")
         self.encoder, self.decoder, self.noise = encoder, decoder, noise
         self.dtype = encoder.dtype
-        self.stop_training = False
 
     @property
     def codeDim(self):
@@ -242,9 +241,6 @@ class Autoencoder(Model):
         codeGradient = self.decoder.backward(lossGradient, inputGradient=True)
         return self.encoder.backward(codeGradient, inputGradient=inputGradient)
 
-    def parts(self):
-        """The encoder and the decoder: ``parameters()``, ``update()`` and ``getWeights()`` go through both."""
-        return (self.encoder, self.decoder)
 
     # ---------------------------------------------------------- training
     METRICS = ("train_loss", "test_loss", "test_psnr")
@@ -295,7 +291,7 @@ class Autoencoder(Model):
         return {"loss": loss(reconstruction, x), "psnr": psnr(reconstruction, x), "noisy_psnr": psnr(noisy, x)}
 
     # -------------------------------------------------------- persistence
-    PARTS = {"encoder": MLP, "decoder": MLP}
+    PARTS = {"encoder": MLP, "decoder": MLP}   # saved under these names; parameters() goes through them in order
     RECORD = "autoencoder"
 
     def record(self):

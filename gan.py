@@ -99,7 +99,6 @@ class GAN(nn.Model):
         self.generator, self.discriminator = generator, discriminator
         self.dtype = generator.dtype
         self.loss = CrossEntropy()
-        self.stop_training = False
         self.seed, self.rng = seed, np.random.default_rng(seed)
 
     # ------------------------------------------------------------ sampling
@@ -192,14 +191,9 @@ class GAN(nn.Model):
         z = np.random.default_rng(0).standard_normal((len(x), self.latentDim)).astype(self.dtype)
         return [("generator", self.generator, z), ("discriminator", self.discriminator, x)]
 
-    def parts(self):
-        """The generator and the discriminator: ``parameters()`` and ``getWeights()`` go through both.
-
-        Training never calls ``update()`` on the whole GAN: each step updates one network only.
-        """
-        return (self.generator, self.discriminator)
-
     # --------------------------------------------------------- persistence
+    # The parts, saved under these names; parameters() and getWeights() go through them in this order. Training
+    # never calls update() on the whole GAN: each step updates one network only.
     PARTS = {"generator": nn.MLP, "discriminator": nn.MLP}
     RECORD = "gan"
 

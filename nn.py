@@ -39,6 +39,9 @@ class Composite(saving.Saveable):
 
     def parts(self):
         """What holds the parameters: by default the parts that ``PARTS`` names, in its order."""
+        if not self.PARTS:
+            raise NotImplementedError(f"{type(self).__name__} must name its parts in PARTS or define parts(): "
+                                      f"what holds its parameters")
         return [getattr(self, name) for name in self.PARTS]
 
     def parameters(self):
@@ -113,6 +116,7 @@ class Model(Composite):
     """
 
     METRICS = ()           # names train can record
+    stop_training = False  # a callback sets it to True to stop train after the epoch, as in Keras
     DEFAULT_METRICS = ()   # what train records when metrics is empty
     LOGGED = ()            # the figures every epoch's logs hold, asked for or not
 
@@ -216,7 +220,6 @@ class MLP(Model):
     def __init__(self, dtype=np.float32):
         self.dtype = checkFloatType("MLP", dtype)
         self.layers = []
-        self.stop_training = False
 
     def addLayer(self, layer):
         """Append ``layer``, converted to the model's dtype; its ``inputDim`` must equal the previous ``outputDim``.

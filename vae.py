@@ -172,9 +172,6 @@ class Sampler(Composite):
         fromLogVar = self.logVar.backward(gradientLogVar, inputGradient=inputGradient)
         return fromMean + fromLogVar if inputGradient else None
 
-    def parts(self):
-        """The two heads: ``parameters()``, ``update()`` and ``getWeights()`` go through both, mean first."""
-        return (self.mean, self.logVar)
 
     @property
     def random(self):
@@ -188,7 +185,7 @@ class Sampler(Composite):
         self.rng = generator
 
     # -------------------------------------------------------- persistence
-    PARTS = {"mean": MLP, "logVar": MLP}
+    PARTS = {"mean": MLP, "logVar": MLP}   # saved under these names; parameters() goes through them, mean first
     RECORD, FORMAT = "random", None   # the generator's state, a few large integers that JSON holds exactly
 
     def record(self):
@@ -249,7 +246,6 @@ class VAE(Model):
                              f"got {decoder.layers[-1].activation!r}")
         self.encoder, self.sampler, self.decoder = encoder, sampler, decoder
         self.dtype = encoder.dtype
-        self.stop_training = False
         self._crossEntropy = CrossEntropy()
 
     @property
@@ -375,12 +371,8 @@ class VAE(Model):
             kl += float(np.sum(klDivergence(mu, logVar)))
         return {"loss": (reconstruction + kl) / n, "reconstruction": reconstruction / n, "kl": kl / n}
 
-    def parts(self):
-        """Encoder, sampler, decoder: ``parameters()``, ``update()`` and ``getWeights()`` go through them in order."""
-        return (self.encoder, self.sampler, self.decoder)
-
     # ---------------------------------------------------------- persistence
-    PARTS = {"encoder": MLP, "sampler": Sampler, "decoder": MLP}
+    PARTS = {"encoder": MLP, "sampler": Sampler, "decoder": MLP}   # parameters() goes through them in this order
     RECORD = "vae"
 
     def __repr__(self):
