@@ -198,8 +198,6 @@ class Autoencoder(Model):
     ----------
     encoder, decoder, noise
     dtype : numpy.dtype, the networks' (both must share it)
-    stop_training : bool
-        Set it to True from a callback to stop ``train`` after the epoch.
     """
 
     def __init__(self, encoder, decoder, noise=None):

@@ -80,8 +80,6 @@ class GAN(nn.Model):
         chapter's binary cross entropy.
     rng : numpy.random.Generator
         Where the noise comes from; saved with the GAN.
-    stop_training : bool
-        Set it to True from a callback to stop ``train`` after the epoch.
     """
 
     def __init__(self, generator, discriminator, latentDim, realLabel=1.0, seed=None):

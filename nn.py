@@ -113,6 +113,12 @@ class Model(Composite):
 
     A fifth model (a beta-VAE, a conditional GAN) subclasses ``Model`` and
     writes these; ``Autoencoder`` is the shortest to copy.
+
+    Attributes
+    ----------
+    stop_training : bool
+        Set it to True from a callback to stop ``train`` after the epoch, as
+        in Keras; ``train`` sets it back to False when it starts.
     """
 
     METRICS = ()           # names train can record

@@ -228,8 +228,6 @@ class VAE(Model):
     ----------
     encoder, sampler, decoder
     dtype : numpy.dtype, the parts' (all must share it)
-    stop_training : bool
-        Set it to True from a callback to stop ``train`` after the epoch.
 
     The parts must agree: ``encoder.outputDim == sampler.inputDim``,
     ``sampler.latentDim == decoder.inputDim``, ``decoder.outputDim ==
