@@ -264,6 +264,8 @@ def plotWeights(layer, shape=(28, 28), columns=None, figsize=None, save=None, ma
         hint = "; pass model.layers[0]" if hasattr(layer, "layers") else ""
         raise TypeError(f"plotWeights: expected a Dense layer, got {type(layer).__name__}{hint}")
     W = np.asarray(W, dtype=float)
+    if np.shape(shape) != (2,):
+        raise ValueError(f"plotWeights: shape must be (height, width), such as (28, 28), got {shape!r}")
     height, width = shape
     if height * width != W.shape[1]:
         raise ValueError(f"plotWeights: shape {tuple(shape)} holds {height * width} values but the layer has "

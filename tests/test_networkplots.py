@@ -120,6 +120,8 @@ def test_weight_tiles_are_the_incoming_weights_of_each_neuron():
 def test_weight_errors():
     with pytest.raises(ValueError, match=r"shape \(28, 28\) holds 784 values but the layer has inputDim 12"):
         networkplots.plotWeights(Dense(12, 5))
+    with pytest.raises(ValueError, match=r"shape must be \(height, width\), such as \(28, 28\), got \(2, 2, 3\)"):
+        networkplots.plotWeights(Dense(12, 5), shape=(2, 2, 3))
     model = MLP()
     model.addLayer(Dense(784, 3))
     with pytest.raises(TypeError, match=r"pass model.layers\[0\]"):
