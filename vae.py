@@ -172,7 +172,6 @@ class Sampler(Composite):
         fromLogVar = self.logVar.backward(gradientLogVar, inputGradient=inputGradient)
         return fromMean + fromLogVar if inputGradient else None
 
-
     @property
     def random(self):
         """Deprecated name of ``rng``, the generator every model of deepbasics names so."""
