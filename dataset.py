@@ -227,10 +227,9 @@ class Dataset:
         else:
             if name is not None:
                 raise ValueError(f"Dataset: give either name={name!r} or x_train/y_train, not both")
-            for option, value in (("noise", noise), ("classes", classes)):
+            for option, value, sets in (("noise", noise, "the generated sets"), ("classes", classes, "the spiral")):
                 if value is not None:
-                    raise ValueError(f"Dataset: {option}={value!r} is for the generated sets (name='spiral', ...), "
-                                     f"not for your own x_train/y_train")
+                    raise ValueError(f"Dataset: {option}={value!r} is for {sets}, not for your own x_train/y_train")
             self.name = None
             self._loadArrays(x_train, y_train, x_test, y_test, train_size, test_size)
         n = len(self.x_train)

@@ -295,8 +295,10 @@ class _Checker:
         values = np.array(values, dtype=self.dtype)   # a copy: the nudges must not reach the caller's array
         if rows and values.ndim == 1:
             values = values[np.newaxis]
-        if values.size == 0 or not np.isfinite(values).all():
-            raise ValueError(f"gradcheck: {name} must be non-empty and finite, got {values!r}")
+        if values.size == 0:
+            raise ValueError(f"gradcheck: {name} holds no values, shape {values.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError(f"gradcheck: {name} contains NaN or infinite values")
         return values
 
     def input(self, x, width):

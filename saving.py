@@ -275,37 +275,45 @@ def _fromFormat1(arrays, spec, fail):
     saved a model that had not trained yet with a step count of 0 and zero
     moments: no state at all, today.
     """
-    # The state of a parameter not trained yet, "layer0.W." or "layer0.theta.": t = 0 and zero moments.
-    untrained = tuple(key[:-1] for key in arrays if key.endswith(".t") and arrays[key].shape == () and arrays[key] == 0
-                      and not any(np.any(value) for other, value in arrays.items() if other.startswith(key[:-1])))
-    arrays = {key: value for key, value in arrays.items() if not key.startswith(untrained)}
+    arrays = dict(arrays)
+    for key in [key for key in arrays if key.endswith(".t") and arrays[key].shape == () and arrays[key] == 0]:
+        state = [other for other in arrays if other.startswith(key[:-1])]   # the t, m, v of one parameter
+        if not any(np.any(arrays[other]) for other in state):
+            for other in state:
+                del arrays[other]
+    if not any(".theta." in key for key in arrays):
+        return arrays
+    layers = range(len(spec["layers"]))
+    known = {"architecture"} | {f"layer{index}.{name}" for index in layers for name in ("W", "b")}
+    unexpected = sorted(key for key in arrays if key not in known
+                        and not any(key.startswith(f"layer{index}.theta.") for index in layers))
+    if unexpected:
+        fail(f"unexpected parts {unexpected}")
+    upgraded = {key: arrays[key] for key in known if key in arrays}
     for index, layer in enumerate(spec["layers"]):
         optimizer = spec["optimizers"][layer["optimizer"]]
         prefix = f"layer{index}.theta."
         stored = {key[len(prefix):] for key in arrays if key.startswith(prefix)}
         if not stored:
             continue
-        clashes = sorted(key for key in arrays if key.startswith((f"layer{index}.W.", f"layer{index}.b.")))
-        if clashes:   # a layer's state is kept in one layout, not both
-            fail(f"unexpected parts {clashes}")
         if not isinstance(optimizer, optimizerModule.Adam):
             scales = {"velocity": 1.0}
         elif "M" in stored:
-            scales = {"t": 1, "M": 1 - optimizer.beta_1, "V": 1 - optimizer.beta_2}   # t, the step count: as it is
+            scales = {"t": None, "M": 1 - optimizer.beta_1, "V": 1 - optimizer.beta_2}
         else:
-            scales = {"t": 1, "m": 1.0, "v": 1.0}
+            scales = {"t": None, "m": 1.0, "v": 1.0}
         if stored != set(scales):
             fail(f"optimizer state of layer {index} has {sorted(stored)}, expected {sorted(scales)}")
         outputDim, inputDim = layer["outputDim"], layer["inputDim"]
         for name, scale in scales.items():
             _checkArray(arrays, prefix + name, () if name == "t" else (outputDim * (inputDim + 1),), fail)
-            value = arrays.pop(prefix + name) * scale
-            # W and b share the step count; a moment of theta = (W.ravel(), b) splits into W's and b's
-            split = (value, value) if name == "t" else (value[:outputDim * inputDim].reshape(outputDim, inputDim),
-                                                        value[outputDim * inputDim:])
-            for parameter, part in zip(("W", "b"), split):
-                arrays[f"layer{index}.{parameter}.{name.lower()}"] = part
-    return arrays   # what is left of the theta layout (a layer the architecture lacks) is refused as unexpected
+            if name == "t":
+                upgraded[f"layer{index}.W.t"] = upgraded[f"layer{index}.b.t"] = arrays[prefix + name]
+                continue
+            value = arrays[prefix + name] * scale
+            upgraded[f"layer{index}.W.{name.lower()}"] = value[:outputDim * inputDim].reshape(outputDim, inputDim)
+            upgraded[f"layer{index}.b.{name.lower()}"] = value[outputDim * inputDim:]
+    return upgraded
 
 
 def _checkArray(arrays, key, shape, fail, dtype=np.float64):
@@ -317,13 +325,13 @@ def _checkArray(arrays, key, shape, fail, dtype=np.float64):
     if key not in arrays:
         fail(f"missing {key!r}")
     array = arrays[key]
-    count = shape == ()   # a step count, of integers; every other array holds floats
-    if array.shape != shape or array.dtype.kind not in ("iu" if count else "f"):
+    isStepCount = shape == ()   # of integers; every other array holds floats
+    if array.shape != shape or array.dtype.kind not in ("iu" if isStepCount else "f"):
         fail(f"{key!r} has shape {array.shape} and dtype {array.dtype}, expected shape {shape} "
-             f"of {'integers' if count else 'floats'}")
-    if not count and not (np.isfinite(array).all() and np.abs(array).max() <= np.finfo(dtype).max):
+             f"of {'integers' if isStepCount else 'floats'}")
+    if not isStepCount and not (np.isfinite(array).all() and np.abs(array).max() <= np.finfo(dtype).max):
         fail(f"{key!r} holds values that are not finite in {np.dtype(dtype).name}")
-    if count and array < 1:
+    if isStepCount and array < 1:
         fail(f"{key!r} is {array}, expected a step count of at least 1")
 
 

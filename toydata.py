@@ -17,8 +17,7 @@ iris       4         3        150 flowers, 4 measurements, 3 species
 
 The 2-D sets lie roughly in ``[-1.5, 1.5]^2``, centred on 0, so a network
 needs no scaling to learn them. ``noise`` is the standard deviation of the
-Gaussian jitter (for the spiral, of the angle in radians). ``rng`` is a
-``numpy.random.Generator``, used as it is, or a seed; None draws a fresh one.
+Gaussian jitter (for the spiral, of the angle in radians).
 
 >>> import numpy as np
 >>> x, labels = spiral(6, classes=3, rng=np.random.default_rng(0))
@@ -47,7 +46,7 @@ def xor(n, noise=NOISE["xor"], rng=None):
     straight line puts ``(1, 1)`` and ``(-1, -1)`` on one side and the other
     two corners on the other.
     """
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng() if rng is None else rng
     corners = rng.choice([-1.0, 1.0], size=(n, 2))
     labels = (corners[:, 0] != corners[:, 1]).astype(np.int64)
     return corners + noise * rng.normal(size=(n, 2)), labels
@@ -59,7 +58,7 @@ def spiral(n, classes=3, noise=NOISE["spiral"], rng=None):
     A point of arm ``k`` at radius ``r`` in ``[0, 1]`` lies at the angle
     ``2 pi k / classes + 4 r`` (plus noise): about two thirds of a turn per arm.
     """
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng() if rng is None else rng
     labels = _split(n, classes)
     radius = rng.uniform(0, 1, n)
     angle = 2 * np.pi * labels / classes + 4 * radius + noise * rng.normal(size=n)
@@ -68,7 +67,7 @@ def spiral(n, classes=3, noise=NOISE["spiral"], rng=None):
 
 def moons(n, noise=NOISE["moons"], rng=None):
     """Two interleaving half circles, as scikit-learn's ``make_moons``, centred on 0."""
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng() if rng is None else rng
     labels = _split(n, 2)
     angle = rng.uniform(0, np.pi, n)
     upper = np.column_stack([np.cos(angle), np.sin(angle)])
@@ -79,7 +78,7 @@ def moons(n, noise=NOISE["moons"], rng=None):
 
 def circles(n, noise=NOISE["circles"], rng=None):
     """A ring of radius 1 (class 0) around a ring of radius 0.5 (class 1)."""
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng() if rng is None else rng
     labels = _split(n, 2)
     angle = rng.uniform(0, 2 * np.pi, n)
     radius = np.where(labels == 0, 1.0, 0.5)

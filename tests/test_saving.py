@@ -115,6 +115,9 @@ def test_load_reads_files_saved_before_the_core_redesign_and_trains_on_as_they_d
     (lambda a: a.update({"layer0.theta.m": np.zeros(25)}), r"optimizer state of layer 0 has \['M', 'V', 'm', 't'\]"),
     (lambda a: a.update({"layer0.W.m": np.zeros((5, 4))}), r"unexpected parts \['layer0.W.m'\]"),
     (lambda a: a.update({"layer5.theta.M": np.zeros(3)}), r"unexpected parts \['layer5.theta.M'\]"),
+    # one layer's state in the theta layout, another's per array: a file no version of deepbasics wrote
+    (lambda a: a.update({"layer2.W.velocity": a.pop("layer2.theta.velocity")[:a["layer2.W"].size].reshape(
+        a["layer2.W"].shape)}), r"unexpected parts \['layer2.W.velocity'\]"),
     (lambda a: a.update({"layer2.theta.velocity": np.zeros(10**6)}), r"'layer2.theta.velocity' has shape \(1000000,\)"),
 ])
 def test_load_refuses_an_inconsistent_format_one_file(tmp_path, change, message):
