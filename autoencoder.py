@@ -239,7 +239,6 @@ class Autoencoder(Model):
         codeGradient = self.decoder.backward(lossGradient, inputGradient=True)
         return self.encoder.backward(codeGradient, inputGradient=inputGradient)
 
-
     # ---------------------------------------------------------- training
     METRICS = ("train_loss", "test_loss", "test_psnr")
     LOGGED = ("train_loss",)

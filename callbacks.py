@@ -117,8 +117,10 @@ def collect(callbacks, metrics=None, tensorboard=False):
             events[event].append(getattr(board, event))
     if metrics is not None:
         # Each object once, however many of its methods were given; keyed by id, as a Callback need not hash.
-        owners = {id(function.__self__): function.__self__ for functions in events.values() for function in functions
-                  if isinstance(getattr(function, "__self__", None), Callback)}
+        owners = {}
+        for function in (function for functions in events.values() for function in functions):
+            if isinstance(getattr(function, "__self__", None), Callback):
+                owners[id(function.__self__)] = function.__self__
         for owner in owners.values():
             owner.checkMetrics(list(metrics))
     return events

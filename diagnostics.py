@@ -75,11 +75,11 @@ class LayerDiagnosis:
             saturated = (a <= bounds[0]) | (a >= bounds[1])
             self.saturatedShare = float(np.mean(np.all(saturated, axis=0)))
         self.weightNorm = float(np.linalg.norm(layer.W))
-        # A frozen layer computes no dW, db: what they hold is older than the last backward.
-        trainable = getattr(layer, "trainable", True)
-        gradients = (getattr(layer, name, None) if trainable else None for name in ("dW", "db"))
-        self.gradientNormW, self.gradientNormB = (None if gradient is None else float(np.linalg.norm(gradient))
-                                                  for gradient in gradients)
+        self.gradientNormW = self.gradientNormB = None
+        if getattr(layer, "trainable", True):   # a frozen layer's dW and db are older than the last backward
+            dW, db = getattr(layer, "dW", None), getattr(layer, "db", None)
+            self.gradientNormW = None if dW is None else float(np.linalg.norm(dW))
+            self.gradientNormB = None if db is None else float(np.linalg.norm(db))
 
     def __repr__(self):
         return (f"LayerDiagnosis(index={self.index}, activation={self.activation}, units={self.units}, "

@@ -122,8 +122,7 @@ def _classProbabilities(model, x):
 
 
 def _predictions(model, x, y, classNames, name):
-    """The model's class probabilities, its predicted and the true classes, and one name per output, after checking
-    sizes."""
+    """The model's class probabilities, predicted and true classes, and one name per output, sizes checked."""
     x = np.asarray(x)
     truth, classes = _classes(y, name)
     if len(x) != len(truth):

@@ -102,8 +102,8 @@ class Dense:
 
     def astype(self, dtype):
         """Convert parameters, gradients and optimizer state to ``dtype``, in place; return the layer."""
-        self.W, self.b = self.W.astype(dtype, copy=False), self.b.astype(dtype, copy=False)
-        self.dW, self.db = self.dW.astype(dtype, copy=False), self.db.astype(dtype, copy=False)
+        for name in ("W", "b", "dW", "db"):
+            setattr(self, name, getattr(self, name).astype(dtype, copy=False))
         for state in self.optimizerState.values():   # arrays such as Adam's m and v; a step count stays an int
             state.update({key: value.astype(dtype, copy=False) for key, value in state.items()
                           if isinstance(value, np.ndarray)})

@@ -318,7 +318,8 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     upstream[:, 0] = 1.0
     derivative = activation.backward(a, upstream)[:, 0]
     if ax is None:
-        ax = figures.newFigure(figsize)[1][0, 0]
+        _, axes = figures.newFigure(figsize)
+        ax = axes[0, 0]
     ax.plot(z, a[:, 0], linewidth=2, label=repr(activation))
     ax.plot(z, derivative, linewidth=1.5, linestyle="--", label="derivative f'(z)")
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)

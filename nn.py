@@ -32,7 +32,8 @@ from tables import formatTable
 class Composite(saving.Saveable):
     """Anything made of parts that hold parameters: every model, and a part made of parts (a VAE's ``Sampler``).
 
-    A subclass says what its ``parts()`` are: layers, or networks, each with
+    A subclass names its parts in ``PARTS`` (or writes ``parts()``, as an
+    ``MLP`` does for its layers): layers, or networks, each with
     ``parameters()``, ``update()``, ``resetOptimizerState()`` and
     ``trainable``. The rest follows, through the parts.
     """
@@ -122,9 +123,9 @@ class Model(Composite):
     """
 
     METRICS = ()           # names train can record
-    stop_training = False  # a callback sets it to True to stop train after the epoch, as in Keras
     DEFAULT_METRICS = ()   # what train records when metrics is empty
     LOGGED = ()            # the figures every epoch's logs hold, asked for or not
+    stop_training = False
 
     def trainStep(self, x, y, loss, metrics):
         """One training step on the mini-batch ``x``, ``y``; return its figures (finite floats)."""
