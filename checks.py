@@ -56,6 +56,14 @@ def checkNumber(owner, name, value, low, high=None, closed="left"):
     return value
 
 
+def checkBounds(owner, name, bounds):
+    """``bounds`` as floats ``(low, high)``; ``ValueError`` naming ``owner`` and ``name`` unless low < high."""
+    low, high = (float(bound) for bound in bounds)
+    if not low < high:
+        raise ValueError(f"{owner}: {name} must be (low, high) with low < high, got {bounds!r}")
+    return low, high
+
+
 def checkInstance(owner, name, value, kind, example):
     """Return ``value`` if it is an instance of ``kind``; ``example`` shows what to pass."""
     if not isinstance(value, kind):

@@ -10,8 +10,7 @@ back to its Agg backend on a headless machine.
 
 :func:`saveFigure` writes any figure atomically (through
 ``files.writeAtomically``); :func:`inNotebook` and :func:`showInNotebook`
-show a figure under a Jupyter cell, and replace it in place;
-:func:`checkBounds` checks the ``(low, high)`` argument of a plot that takes one.
+show a figure under a Jupyter cell, and replace it in place.
 
 >>> figure, axes = newFigure((3, 2), rows=1, columns=2)
 >>> axes.shape, figure.get_size_inches().tolist()
@@ -35,14 +34,6 @@ def pyplot():
     except ImportError as error:
         raise ImportError('plots need matplotlib; install it with: pip install "deepbasics[plot]"') from error
     return pyplot
-
-
-def checkBounds(owner, name, bounds):
-    """``bounds`` as floats ``(low, high)``; ``ValueError`` naming ``owner`` and ``name`` unless low < high."""
-    low, high = (float(bound) for bound in bounds)
-    if not low < high:
-        raise ValueError(f"{owner}: {name} must be (low, high) with low < high, got {bounds!r}")
-    return low, high
 
 
 def newFigure(figsize, rows=1, columns=1, **keywords):

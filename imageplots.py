@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 import figures
-from checks import checkInteger
+from checks import checkBounds, checkInteger
 
 
 def _imageShape(width):
@@ -65,7 +65,7 @@ def plotImages(images, labels=None, rows=None, save=None, valueRange=(0.0, 1.0),
     if images.ndim != 3 or images.size == 0:
         raise ValueError(f"plotImages: images must be (n, height * width) or (n, height, width) with n, height and "
                          f"width at least 1, got shape {given}")
-    low, high = figures.checkBounds("plotImages", "valueRange", valueRange)
+    low, high = checkBounds("plotImages", "valueRange", valueRange)
     slack = 0.1 * (high - low)
     if images.min() < low - slack or images.max() > high + slack:
         raise ValueError(f"plotImages: values span [{images.min():.3g}, {images.max():.3g}], outside valueRange "

@@ -20,7 +20,7 @@ import numpy as np
 
 import figures
 from activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from checks import checkInteger
+from checks import checkBounds, checkInteger
 from explainviews import compact, formatted, number
 
 INPUT_COLOR, HIDDEN_COLOR, OUTPUT_COLOR = "#d62728", "#1f77b4", "#2ca02c"   # the chapter's red, blue, green
@@ -309,7 +309,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     """
     if not callable(getattr(activation, "backward", None)):
         raise TypeError(f"plotActivation: expected an activation such as ReLU(), got {activation!r}")
-    low, high = figures.checkBounds("plotActivation", "interval", interval)
+    low, high = checkBounds("plotActivation", "interval", interval)
     z = np.linspace(low, high, 401)
     # Two columns: the second is a constant 0 that only Softmax looks at (the two-class slice);
     # element-wise activations treat both columns alike and we keep the first.
