@@ -281,7 +281,7 @@ class EarlyStopping(_Monitoring):
         if not self.restore_best_weights or self.best_weights is None:
             return
         # Done and said only when it changes something: after a stop, on_train_end would restore the same weights.
-        if any(not np.array_equal(now, best) for now, best in zip(model.getWeights(), self.best_weights)):
+        if any(not np.array_equal(now, best) for (now, _), best in zip(model.parameters(), self.best_weights)):
             model.setWeights(self.best_weights)
             self._say(f"EarlyStopping: restored the weights from the end of epoch {self.best_epoch + 1}, "
                       f"the best ({self.monitor}: {self.best:.4f})")

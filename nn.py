@@ -220,8 +220,6 @@ class MLP(Model):
     Attributes
     ----------
     layers : list of Dense
-    stop_training : bool
-        Set it to True from a callback to stop ``train`` after the epoch.
     """
 
     def __init__(self, dtype=np.float32):

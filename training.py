@@ -139,9 +139,10 @@ class _LastGoodWeights:
     A step's figures are computed before its update, from the weights the
     previous step made. So when this step's figures are NaN or infinite, the
     weights to go back to are those before the previous step: two snapshots,
-    taken in turn before each step (``keep``), always hold them. The steps
-    that diverged fed the optimizers' moments too, so those start afresh:
-    the model stays trainable, at a lower learning rate.
+    taken in turn before each step (``keep``), always hold them (at the
+    first step, both still hold the initial weights). The steps that
+    diverged fed the optimizers' moments too, so those start afresh: the
+    model stays trainable, at a lower learning rate.
     """
 
     def __init__(self, model):
@@ -156,7 +157,7 @@ class _LastGoodWeights:
     def check(self, figures, where):
         """After a step: restore and raise if its figures are not finite."""
         if not all(math.isfinite(value) for value in figures.values()):
-            self._restore(self.snapshots[(self.steps + 1) % 2 if self.steps else 0],
+            self._restore(self.snapshots[(self.steps + 1) % 2],
                           f"{figures} {where}; the weights were restored to those of the last finite values")
         self.steps += 1
 
