@@ -50,6 +50,13 @@ def _roleColor(column, count):
     return INPUT_COLOR if column == 0 else OUTPUT_COLOR if column == count else HIDDEN_COLOR
 
 
+def _caption(ax, x, ellipsis, y, caption):
+    """Below a column of neurons at ``x``, its ``caption`` (top at height ``y``); and its ellipsis, if any."""
+    if ellipsis is not None:
+        ax.text(x, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
+    ax.text(x, y, caption, ha="center", va="top", fontsize=9)
+
+
 def _connections(ax, columns, l, spacing, radius, matrix=None, cmap=None, widths=None):
     """Every connection from the drawn neurons of column ``l - 1`` into those of column ``l``: one LineCollection.
 
@@ -116,15 +123,13 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
     from matplotlib.patches import Circle
 
     ax = axes[0, 0]
-    for column, ((shown, heights, ellipsis), size) in enumerate(zip(columns, sizes)):
+    for column, ((_, heights, ellipsis), size) in enumerate(zip(columns, sizes)):
         for y in heights:
             ax.add_patch(Circle((column * spacing, y), radius, facecolor=_roleColor(column, len(layers)),
                                 edgecolor="black", linewidth=0.8, zorder=3))
-        if ellipsis is not None:
-            ax.text(column * spacing, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
         caption = f"input\n{size}" if column == 0 else \
             f"Dense {column}\n{type(layers[column - 1].activation).__name__}\n{size}"
-        ax.text(column * spacing, -tallest / 2 - 0.3, caption, ha="center", va="top", fontsize=9)
+        _caption(ax, column * spacing, ellipsis, -tallest / 2 - 0.3, caption)
     for l, layer in enumerate(layers, start=1):
         _connections(ax, columns, l, spacing, radius, layer.W if weights else None, "PuOr", widths=(0.3, 2.5))
     if weights:
@@ -200,11 +205,9 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
             if column == count:
                 ax.text(column * spacing + radius + 0.2, y, f"y = {compact(target[neuron])}", ha="left",
                         va="center", fontsize=8, color="0.2")
-        if ellipsis is not None:
-            ax.text(column * spacing, ellipsis, "\u22ee", ha="center", va="center", fontsize=16)
         caption = (f"$x = a^0$\n{size} inputs" if column == 0 else
                    rf"$a^{column}$" + f"\n{explanation.activationNames[column - 1]}\n{size} neurons")
-        ax.text(column * spacing, -tallest / 2 - 0.55, caption, ha="center", va="top", fontsize=9)
+        _caption(ax, column * spacing, ellipsis, -tallest / 2 - 0.55, caption)
     for l in range(1, count + 1):
         gradient = np.asarray(explanation[f"dL/dW^{l}"].value, dtype=np.float64)
         lines = _connections(ax, columns, l, spacing, radius, gradient, "RdBu_r", widths=(0.5, 4.0))
@@ -314,8 +317,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     # Two columns: the second is a constant 0 that only Softmax looks at (the two-class slice);
     # element-wise activations treat both columns alike and we keep the first.
     a = activation(np.column_stack([z, np.zeros_like(z)]))
-    upstream = np.zeros_like(a)
-    upstream[:, 0] = 1.0
+    upstream = np.tile([1.0, 0.0], (len(z), 1))   # dL/da: 1 for the first output, 0 for the second
     derivative = activation.backward(a, upstream)[:, 0]
     if ax is None:
         _, axes = figures.newFigure(figsize)
