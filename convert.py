@@ -42,6 +42,8 @@ PyTorch and the ``onnx`` package are optional (extras ``torch`` and
 ``onnx``) and imported only by the function that needs them.
 """
 
+import importlib
+
 import numpy as np
 
 import activations
@@ -56,18 +58,21 @@ _PARTS = {"Autoencoder": ("encoder", "decoder"), "VAE": ("encoder", "sampler.mea
           "GAN": ("generator", "discriminator"), "Sampler": ("mean", "logVar")}
 _ONNX_OPERATORS = {"Identity": "Identity", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "ReLU": "Relu",
                    "LeakyReLU": "LeakyRelu", "Softmax": "Softmax"}
+# torch.optim settings that deepbasics' Adam and SGD do not have: fromTorch refuses any that is set.
+_UNSUPPORTED = ("weight_decay", "amsgrad", "maximize", "nesterov", "dampening", "decoupled_weight_decay")
+_PACKAGES = {"torch": "PyTorch", "onnx": "the onnx package"}   # the optional packages, as their errors name them
 
 
-def _importTorch(owner):
+def _importOptional(owner, package):
+    """The optional ``package`` (``"torch"`` or ``"onnx"``); an ImportError naming the extra that installs it."""
     try:
-        import torch
+        return importlib.import_module(package)
     except ImportError as error:
-        raise ImportError(f'{owner} needs PyTorch: pip install "deepbasics[torch]"') from error
-    return torch
+        raise ImportError(f'{owner} needs {_PACKAGES[package]}: pip install "deepbasics[{package}]"') from error
 
 
 def _checkModel(owner, model):
-    """``model`` if it is an MLP with layers; a TypeError that names the parts to export for a composite model."""
+    """Fail unless ``model`` is an MLP with layers; for a composite model, the TypeError names the parts to export."""
     if not isinstance(model, MLP):
         parts = _PARTS.get(type(model).__name__)
         hint = (f"; export its networks, each an MLP: {', '.join(f'{owner}(model.{part})' for part in parts)}"
@@ -79,7 +84,6 @@ def _checkModel(owner, model):
         if type(layer.activation) not in activations.ACTIVATIONS.values():
             raise TypeError(f"{owner}: layer {index} has activation {layer.activation!r}, which has no "
                             f"counterpart; known: {', '.join(activations.ACTIVATIONS)}")
-    return model
 
 
 # ------------------------------------------------------------------ PyTorch
@@ -120,7 +124,7 @@ def toTorch(model, optimizer=False):
       (3): Softmax(dim=-1)
     )
     """
-    torch = _importTorch("toTorch")
+    torch = _importOptional("toTorch", "torch")
     _checkModel("toTorch", model)
     if not isinstance(optimizer, bool):
         raise TypeError(f"toTorch: optimizer must be True or False, got {type(optimizer).__name__} {optimizer!r}")
@@ -149,12 +153,10 @@ def _torchActivation(torch, activation):
 
 def _torchOptimizer(torch, model, network):
     """A torch.optim optimizer with one parameter group per deepbasics optimizer, and the layers' state."""
-    groups = []   # [deepbasics optimizer, its layers' parameters]
+    byOptimizer = {}   # id of each deepbasics optimizer -> (it, its layers' parameters), in the layers' order
     for layer, linear in zip(model.layers, network[0::2]):
-        group = next((group for group in groups if group[0] is layer.optimizer), None)
-        if group is None:
-            groups.append(group := [layer.optimizer, []])
-        group[1] += [linear.weight, linear.bias]
+        byOptimizer.setdefault(id(layer.optimizer), (layer.optimizer, []))[1].extend([linear.weight, linear.bias])
+    groups = byOptimizer.values()
     kinds = {type(optimizer) for optimizer, _ in groups}
     if len(kinds) > 1 or not kinds <= {optimizerModule.Adam, optimizerModule.SGD}:
         used = ", ".join(f"layer {index}: {layer.optimizer!r}" for index, layer in enumerate(model.layers))
@@ -198,7 +200,7 @@ def torchLoss(loss):
         but for outputs within about 1e-12 of 0 or 1, where this one keeps
         deepbasics' gradient (see the module's docstring).
     """
-    torch = _importTorch("torchLoss")
+    torch = _importOptional("torchLoss", "torch")
 
     def batchSize(output):
         return output.shape[0] if output.dim() == 2 else 1
@@ -243,7 +245,7 @@ def fromTorch(module, optimizer=None):
         Naming the module (by its index in ``module``) or the optimizer
         setting that deepbasics has no counterpart for.
     """
-    torch = _importTorch("fromTorch")
+    torch = _importOptional("fromTorch", "torch")
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(f"fromTorch: module must be a torch.nn.Sequential of Linear layers and activations, "
                         f"got {type(module).__name__}")
@@ -290,8 +292,7 @@ def _flatten(torch, module, prefix=""):
 
 
 def _isActivation(torch, child):
-    return type(child) in (torch.nn.Identity, torch.nn.Sigmoid, torch.nn.Tanh, torch.nn.ReLU,
-                           torch.nn.LeakyReLU, torch.nn.Softmax)
+    return type(child) in [getattr(torch.nn, name) for name in activations.ACTIVATIONS]   # the same names in torch
 
 
 def _activationFromTorch(name, child):
@@ -304,8 +305,7 @@ def _activationFromTorch(name, child):
     if kind == "Softmax" and child.dim not in (-1, 1):
         raise ValueError(f"fromTorch: module {name} ({child!r}) takes the softmax over dim={child.dim}; "
                          f"deepbasics' Softmax is over each sample's outputs, dim=-1")
-    return {"Softmax": activations.Softmax, "ReLU": activations.ReLU, "Tanh": activations.Tanh,
-            "Sigmoid": activations.Sigmoid, "Identity": activations.Identity}[kind]()
+    return activations.ACTIVATIONS[kind]()
 
 
 def _denseFromLinear(torch, name, linear):
@@ -320,8 +320,7 @@ def _denseFromLinear(torch, name, linear):
     weight = linear.weight.detach().cpu().numpy().copy()
     dense = Dense(linear.in_features, linear.out_features, activation=activations.Identity(),
                   dtype=weight.dtype, trainable=linear.weight.requires_grad)
-    dense.W, dense.b = weight, linear.bias.detach().cpu().numpy().copy()
-    dense.dW, dense.db = np.zeros_like(dense.W), np.zeros_like(dense.b)
+    dense.W, dense.b = weight, linear.bias.detach().cpu().numpy().copy()   # dW, db: Dense's zeros
     return dense
 
 
@@ -332,15 +331,13 @@ def _optimizerFromTorch(torch, optimizer, layers, linears):
                         f"got {type(optimizer).__name__}")
     owners = {}
     for index, group in enumerate(optimizer.param_groups):
-        settings = {key: group.get(key) for key in ("weight_decay", "amsgrad", "maximize", "nesterov",
-                                                   "dampening", "decoupled_weight_decay")}
-        unsupported = {key: value for key, value in settings.items() if value not in (None, False, 0, 0.0)}
+        unsupported = {key: group[key] for key in _UNSUPPORTED if group.get(key) not in (None, False, 0, 0.0)}
         if unsupported:
             raise ValueError(f"fromTorch: the optimizer's parameter group {index} sets {unsupported}, which "
                              f"deepbasics' {type(optimizer).__name__} does not have")
         if isinstance(optimizer, torch.optim.Adam):
-            (beta_1, beta_2), lr = group["betas"], float(group["lr"])
-            ours = optimizerModule.Adam(lr, float(beta_1), float(beta_2), float(group["eps"]))
+            beta_1, beta_2 = group["betas"]
+            ours = optimizerModule.Adam(float(group["lr"]), float(beta_1), float(beta_2), float(group["eps"]))
         else:
             ours = optimizerModule.SGD(float(group["lr"]), float(group["momentum"]))
         for parameter in group["params"]:
@@ -388,11 +385,8 @@ def toONNX(model, path, opset=17):
     opset : int, default 17
         The ONNX operator set version, 17 or newer.
     """
-    try:
-        import onnx
-        from onnx import helper, numpy_helper
-    except ImportError as error:
-        raise ImportError('toONNX needs the onnx package: pip install "deepbasics[onnx]"') from error
+    onnx = _importOptional("toONNX", "onnx")
+    from onnx import helper, numpy_helper
     _checkModel("toONNX", model)
     newest = onnx.defs.onnx_opset_version()
     if isinstance(opset, bool) or not isinstance(opset, int) or not 17 <= opset <= newest:
