@@ -62,15 +62,6 @@ __all__ = ["explain", "Explanation", "Line", "plotBackprop"]
 
 
 # ============================================================ the model's step
-def _optimizerState(layer, name):
-    """What the optimizer remembers about ``layer``'s parameter ``name`` (``"W"`` or ``"b"``): a dict, maybe empty.
-
-    The one place that knows where a layer keeps it (``{"t", "m", "v"}`` for
-    Adam, ``{"velocity"}`` for SGD with momentum).
-    """
-    return layer.optimizerState[name]
-
-
 def _float64(value):
     """A float64 copy of an array (or of each array in a dict), None for None."""
     if value is None:
@@ -155,8 +146,8 @@ def _modelStep(model, x, y, loss):
     twin.update()
     for layer, record in zip(layers, records):
         record.update({"new W": layer.W.copy(), "new b": layer.b.copy(),
-                       "state W": copy.deepcopy(_optimizerState(layer, "W")),
-                       "state b": copy.deepcopy(_optimizerState(layer, "b"))})
+                       "state W": copy.deepcopy(layer.optimizerState["W"]),
+                       "state b": copy.deepcopy(layer.optimizerState["b"])})
     result["layers"] = records
     return result
 
@@ -694,7 +685,7 @@ class _Builder:
         """The step of one parameter ``θ`` with its gradient ``g``, compared with the optimizer's state after it."""
         optimizer, key = layer.optimizer, f"{name}^{l}"
         step = optimizerFormula(optimizer).step
-        before = _float64(_optimizerState(layer, name))
+        before = _float64(layer.optimizerState[name])
         after = _float64(record.get(f"state {name}")) or {}
         modelNew, modelGradient = _float64(record.get(f"new {name}")), _float64(record.get(f"d{name}"))
         culprit = f"{type(optimizer).__name__}.step"
