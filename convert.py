@@ -249,11 +249,12 @@ def fromTorch(module, optimizer=None):
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(f"fromTorch: module must be a torch.nn.Sequential of Linear layers and activations, "
                         f"got {type(module).__name__}")
+    shared = optimizerModule.Adam()   # one Adam for every layer, as in the chapter, unless optimizer is given
     layers, linears, open_ = [], [], False   # open_: the last Linear still waits for its activation
     for name, child in _flatten(torch, module):
         if isinstance(child, torch.nn.Linear):
             linears.append(child)
-            layers.append(_denseFromLinear(torch, name, child))
+            layers.append(_denseFromLinear(torch, name, child, shared))
             open_ = True
         elif open_ and _isActivation(torch, child):
             layers[-1].activation = _activationFromTorch(name, child)
@@ -270,11 +271,7 @@ def fromTorch(module, optimizer=None):
     if len(dtypes) > 1:
         raise ValueError(f"fromTorch: the Linear layers mix dtypes {sorted(d.name for d in dtypes)}; "
                          f"convert the module with .float() or .double() first")
-    if optimizer is None:
-        shared = optimizerModule.Adam()   # one Adam for every layer, as in the chapter
-        for layer in layers:
-            layer.optimizer = shared
-    else:
+    if optimizer is not None:
         _optimizerFromTorch(torch, optimizer, layers, linears)
     model = MLP(dtype=dtypes.pop())
     for layer in layers:
@@ -308,7 +305,7 @@ def _activationFromTorch(name, child):
     return activations.ACTIVATIONS[kind]()
 
 
-def _denseFromLinear(torch, name, linear):
+def _denseFromLinear(torch, name, linear, optimizer):
     if linear.bias is None:
         raise ValueError(f"fromTorch: module {name} ({linear!r}) has no bias; deepbasics' Dense always has one")
     if linear.weight.dtype not in (torch.float32, torch.float64) or linear.bias.dtype != linear.weight.dtype:
@@ -318,7 +315,7 @@ def _denseFromLinear(torch, name, linear):
         raise ValueError(f"fromTorch: module {name} ({linear!r}) trains its weight but not its bias, or the "
                          f"reverse; a deepbasics layer is frozen as a whole (trainable=False)")
     weight = linear.weight.detach().cpu().numpy().copy()
-    dense = Dense(linear.in_features, linear.out_features, activation=activations.Identity(),
+    dense = Dense(linear.in_features, linear.out_features, activation=activations.Identity(), optimizer=optimizer,
                   dtype=weight.dtype, trainable=linear.weight.requires_grad)
     dense.W, dense.b = weight, linear.bias.detach().cpu().numpy().copy()   # dW, db: Dense's zeros
     return dense
