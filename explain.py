@@ -63,9 +63,7 @@ __all__ = ["explain", "Explanation", "Line", "plotBackprop"]
 
 # ============================================================ the model's step
 def _float64(value):
-    """A float64 copy of an array (or of each array in a dict), None for None."""
-    if value is None:
-        return None
+    """A float64 copy of an array, or of each array in a dict."""
     if isinstance(value, dict):
         return {key: (item if np.isscalar(item) else np.array(item, dtype=np.float64)) for key, item in value.items()}
     return np.array(value, dtype=np.float64)
@@ -572,9 +570,9 @@ class _Builder:
             if layer.trainable:
                 known = modelDelta is not None and modelX is not None
                 self.add(Line(f"dL/dW^{l}", f"δ^{l} (a^{l - 1})ᵀ", dW, culprit=culprit),
-                         _float64(record.get("dW")), modelDelta.T @ modelX if known else None)
+                         _float64(record["dW"]), modelDelta.T @ modelX if known else None)
                 self.add(Line(f"dL/db^{l}", f"δ^{l}", db, culprit=culprit),
-                         _float64(record.get("db")), modelDelta.sum(axis=0) if known else None)
+                         _float64(record["db"]), modelDelta.sum(axis=0) if known else None)
             else:
                 self.note(f"Frozen: the layer keeps `dW` and `db` as they were ($dL/dW^{l}$ would be computed from "
                           f"$δ^{l}$ as above) and passes $dL/da^{l - 1}$ down all the same.")
@@ -675,7 +673,7 @@ class _Builder:
                 self.heading(f"{label}{FROZEN}: no step")
                 for name, theta in parameters:
                     self.add(Line(f"{name}^{l} new", f"{name}^{l}", theta, key=f"new {name}^{l}",
-                                  culprit=f"{type(layer).__name__}.update"), _float64(record.get(f"new {name}")), theta)
+                                  culprit=f"{type(layer).__name__}.update"), _float64(record[f"new {name}"]), theta)
                 continue
             self.heading(f"{label}, {optimizerFormula(layer.optimizer).hyperparameters}")
             for (name, theta), g in zip(parameters, gradients[l]):
@@ -686,8 +684,8 @@ class _Builder:
         optimizer, key = layer.optimizer, f"{name}^{l}"
         step = optimizerFormula(optimizer).step
         before = _float64(layer.optimizerState[name])
-        after = _float64(record.get(f"state {name}")) or {}
-        modelNew, modelGradient = _float64(record.get(f"new {name}")), _float64(record.get(f"d{name}"))
+        after = _float64(record[f"state {name}"])
+        modelNew, modelGradient = _float64(record[f"new {name}"]), _float64(record[f"d{name}"])
         culprit = f"{type(optimizer).__name__}.step"
         if step is None:
             line = self.add(Line(f"{key} new", f"{culprit}({key}, dL/d{key})", modelNew, key=f"new {key}"))
@@ -695,7 +693,7 @@ class _Builder:
             line.notes.append(prose(f"`{culprit}` is yours: the new value is the model's, not checked."))
             return
         ours = step(theta, g, before, optimizer)
-        reference = ours if modelGradient is None else step(theta, modelGradient, before, optimizer)
+        reference = step(theta, modelGradient, before, optimizer)   # at the model's own gradient
 
         def checked(state, symbol, formula):   # a value the optimizer keeps: compared with its state after the step
             return self.add(Line(symbol, formula, ours[state], key=f"{state}[{key}]", culprit=culprit),
