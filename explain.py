@@ -206,8 +206,8 @@ class Line:
 
 def _difference(reference, model):
     """``(error, index)``: the largest ``|reference - model|`` over the largest ``|value|`` of either, and where."""
-    reference, model = np.atleast_1d(np.asarray(reference, dtype=np.float64)), np.asarray(model, dtype=np.float64)
-    model = np.atleast_1d(model) if model.ndim == 0 else model
+    reference = np.atleast_1d(np.asarray(reference, dtype=np.float64))
+    model = np.atleast_1d(np.asarray(model, dtype=np.float64))
     if reference.shape != model.shape:
         return np.inf, None
     if reference.size == 0:
@@ -660,11 +660,8 @@ class _Builder:
     # -------------------------------------------------------------- update
     def update(self, gradients):
         """Each parameter's step: SGD's ``θ - η g`` (with momentum ``v``), or Adam's ``t``, ``m``, ``v``, ...."""
-        kinds = []   # each kind of optimizer's formula once, however many layers or instances use it
-        for layer, _ in self.layerParts:
-            formula = optimizerFormula(layer.optimizer).text
-            if formula not in kinds:
-                kinds.append(formula)
+        # each kind of optimizer's formula once, in order, however many layers or instances use it
+        kinds = dict.fromkeys(optimizerFormula(layer.optimizer).text for layer, _ in self.layerParts)
         self.section("Update", "   ".join(kinds))
         for l, ((layer, _), record) in enumerate(zip(self.layerParts, self.records), start=1):
             label = f"{self.label(l)}: {type(layer.optimizer).__name__}"
