@@ -141,6 +141,13 @@ def _shown(value, perSample, sample):
     return value[sample] if perSample else value
 
 
+def _scalar(value, digits):
+    """A value that is not an array, as shown: an int as it is, a number rounded, or "(not available)" for None."""
+    if value is None:
+        return "(not available)"
+    return str(value) if isinstance(value, (int, np.integer)) else number(value, digits)
+
+
 def _cut(array, full):
     """The part of a vector or matrix that is printed: all of it, or its first entries or top-left corner."""
     if full or max(array.shape) <= SHOWN:
@@ -209,12 +216,8 @@ def _label(line):
 def _textLines(value, perSample, sample, digits, full):
     """A value as printed: one line, or a matrix labelled by row and column (a header of column indices)."""
     value = _shown(value, perSample, sample)
-    if value is None:
-        return ["(not available)"]
-    if isinstance(value, (int, np.integer)):
-        return [str(value)]
     if np.ndim(value) == 0:
-        return [number(value, digits)]
+        return [_scalar(value, digits)]
     part = _cut(value, full)
     strings = np.array(formatted(part, digits), dtype=object).reshape(part.shape)
     if value.ndim == 1:
@@ -266,10 +269,8 @@ def _latexValue(value, perSample, sample, digits, full):
     value = _shown(value, perSample, sample)
     if value is None:
         return r"\text{(not available)}"
-    if isinstance(value, (int, np.integer)):
-        return str(value)
     if np.ndim(value) == 0:
-        return latex(number(value, digits))
+        return latex(_scalar(value, digits))
     part = _cut(value, full)
     # 1.5\mathrm{e}{-5} in an array, narrower than a power of ten.
     entries = [re.sub(r"e([-+]\d+)$", lambda power: rf"\mathrm{{e}}{{{int(power[1])}}}", text)
