@@ -109,7 +109,8 @@ def readFolder(path, kind=None, seed=None):
         Naming the file or subfolder, for anything the layout does not allow.
     """
     path = os.fspath(path)
-    owner = f"{_kindName(kind)}.load" if kind is not None else "readFolder"
+    wanted = None if kind is None else _kindName(kind)
+    owner = "readFolder" if wanted is None else f"{wanted}.load"
 
     def fail(culprit, problem):
         raise ValueError(f"{owner}: {culprit} {problem}")
@@ -120,7 +121,7 @@ def readFolder(path, kind=None, seed=None):
         fail(path, "is not a model folder")
     networks, sampler = _scan(path, fail)
     found = _folderKind(path, networks, sampler, fail)
-    wanted = found if kind is None else _kindName(kind)
+    wanted = wanted or found
     if wanted != found and not (wanted == "Autoencoder" and found == "MLP"):
         fail(path, f"holds {_DESCRIPTIONS[found]}, not {_DESCRIPTIONS[wanted]}; read it with {found}.load")
     networks = {name: [_readLayer(folder, fail) for folder in layers] for name, layers in networks.items()}
