@@ -123,7 +123,7 @@ class Saveable:
                 found = record.get("format") if isinstance(record, dict) else record
                 raise ValueError(f"{where}: part {key!r} has format {found!r}; this version of deepbasics "
                                  f"reads format {cls.FORMAT}")
-            record = {name: value for name, value in record.items() if name != "format"}
+            del record["format"]   # the layout's version, checked: not a setting
         owned = tuple(f"{prefix}{name}." for name in cls.PARTS)
         unexpected = sorted(name for name in arrays
                             if name.startswith(prefix) and name != key and not name.startswith(owned))
