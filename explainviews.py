@@ -112,7 +112,7 @@ def formatted(values, digits):
 
 def number(value, digits=4):
     """One number, rounded to ``digits`` decimals (scientific for very small or large)."""
-    return formatted([value], digits)[0].strip()
+    return formatted([value], digits)[0]
 
 
 def compact(value):
@@ -123,7 +123,7 @@ def compact(value):
 def _index(where):
     """An index as a learner writes it: ``3`` or ``(2, 3)``."""
     where = tuple(int(i) for i in where)
-    return str(where[0]) if len(where) == 1 else "(" + ", ".join(map(str, where)) + ")"
+    return str(where[0]) if len(where) == 1 else str(where)
 
 
 def _summary(value, digits):
@@ -297,7 +297,7 @@ def _equation(line, sample, digits, full, n):
 def _sizeNote(line, sample, digits, full):
     """For a summarised array: `` (its shape, norm and largest entry)``; else ""."""
     value = _shown(line.value, line.perSample, sample)
-    if isinstance(value, np.ndarray) and value.ndim and _cut(value, full) is not value:
+    if np.ndim(value) and _cut(value, full) is not value:
         return f" ({_summary(value, digits)})"
     return ""
 
@@ -331,10 +331,8 @@ def asMarkdown(explanation, sample, full, digits):
 
 def _latexText(markdown):
     """Markdown as LaTeX text: `code` becomes \\texttt, the marks and arrows their symbols, math stays."""
-    pieces = markdown.split("`")
-    for index in range(1, len(pieces), 2):
-        pieces[index] = r"\texttt{" + pieces[index].replace("_", r"\_") + "}"
-    text = "".join(pieces)
+    text = "".join(r"\texttt{" + piece.replace("_", r"\_") + "}" if index % 2 else piece
+                   for index, piece in enumerate(markdown.split("`")))
     for symbol, command in (("→", r"$\to$"), ("✓", r"$\checkmark$"), ("✗", r"$\times$"), ("~ ", r"$\sim$ ")):
         text = text.replace(symbol, command)
     return text
