@@ -267,7 +267,11 @@ def _readLayer(folder, fail):
 
 
 def readNpyHeader(file):
-    """``(shape, fortranOrder, dtype)`` as the header of the open ``.npy`` ``file`` declares them; no data is read."""
+    """``(shape, fortranOrder, dtype)`` as the header of the open ``.npy`` ``file`` declares them; no data is read.
+
+    Here, below :mod:`saving`, so that both read headers with it: these
+    folders' ``.npy`` files, and the members of a ``.npz`` model file.
+    """
     version = np.lib.format.read_magic(file)
     readHeader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     return readHeader(file)
