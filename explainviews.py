@@ -222,8 +222,8 @@ def _textLines(value, perSample, sample, digits, full):
     strings = np.array(formatted(part, digits), dtype=object).reshape(part.shape)
     if value.ndim == 1:
         width = max(len(string) for string in strings)
-        text = "[" + " ".join(string.rjust(width + 1) for string in strings) + (" …" if part.size < value.size else "")
-        return [text + " ]" + (f"  ({_summary(value, digits)})" if part.size < value.size else "")]
+        text = "[" + " ".join(string.rjust(width + 1) for string in strings)
+        return [text + " ]"] if part.size == value.size else [f"{text} … ]  ({_summary(value, digits)})"]
     rows, columns = value.shape
     width = max([len(string) for string in strings.ravel()] + [len(str(columns - 1))])
     rowWidth, more = len(str(rows - 1)), "  …" if part.shape[1] < columns else ""
@@ -240,6 +240,9 @@ def asText(explanation, sample, full, digits):
     out = [title[0].upper() + title[1:]] + [prose(sentence)[0] for sentence in _legend(explanation, sample)]
     labelWidth = max(_width(_label(line)) for line in explanation.lines) + 2
     indent = " " * (3 + labelWidth)
+
+    def hanging(head, values):   # the first line of a value after its label, the rest of it aligned below
+        return [head + values[0]] + [indent + value for value in values[1:]]
     for block in explanation.blocks:
         kind = block[0]
         if kind == "section":
@@ -254,10 +257,10 @@ def asText(explanation, sample, full, digits):
             if line.filled:
                 values = [_lossValue(line, sample, explanation.n, values[0])]
             label = _label(line) + " " * max(labelWidth - _width(_label(line)), 0)
-            out += [f"{MARKS[line.status]}  {label}{values[0]}"] + [indent + value for value in values[1:]]
+            out += hanging(f"{MARKS[line.status]}  {label}", values)
             if line.status == "differs":
-                model = _textLines(line.model, line.perSample, sample, digits, full)
-                out += [f"   {'the model has'.ljust(labelWidth)}{model[0]}"] + [indent + value for value in model[1:]]
+                out += hanging(f"   {'the model has'.ljust(labelWidth)}",
+                               _textLines(line.model, line.perSample, sample, digits, full))
                 out.append(f"   ✗ {differenceMessage(line)}")
             out += [f"     {text}" for text, _ in line.notes]
     return "\n".join(out + ["", verdict(explanation)])
