@@ -124,15 +124,20 @@ def measuredDelta(forward, z, gradient, step=1e-4):
     central differences ``(f(z-2h) - 8 f(z-h) + 8 f(z+h) - f(z+2h)) / 12h``:
     one column of ``z`` is nudged for every sample at once, since samples are independent.
     """
+    def f(nudged):   # forward(z) · dL/da, per sample: its slope in z_i is δ_i
+        return np.sum(np.asarray(forward(nudged), dtype=np.float64) * gradient, axis=1)
     delta = np.empty_like(z)
     for column in range(z.shape[1]):
-        values = []
-        for offset in (-2, -1, 1, 2):
-            nudged = z.copy()
-            nudged[:, column] += offset * step
-            values.append(np.sum(np.asarray(forward(nudged), dtype=np.float64) * gradient, axis=1))
-        delta[:, column] = (values[0] - 8 * values[1] + 8 * values[2] - values[3]) / (12 * step)
+        at = {offset: f(_nudged(z, (slice(None), column), offset * step)) for offset in (-2, -1, 1, 2)}
+        delta[:, column] = (at[-2] - 8 * at[-1] + 8 * at[1] - at[2]) / (12 * step)
     return delta
+
+
+def _nudged(values, index, by):
+    """A copy of ``values`` with ``by`` added at ``index``."""
+    nudged = values.copy()
+    nudged[index] += by
+    return nudged
 
 
 # ================================================================ losses
@@ -165,12 +170,8 @@ def measuredLossGradient(loss, yPred, y, step=1e-6):
     """``dL/dyPred`` of any loss, measured by central differences of its value in float64."""
     gradient = np.empty_like(yPred)
     for index in np.ndindex(yPred.shape):
-        values = []
-        for offset in (-1, 1):
-            nudged = yPred.copy()
-            nudged[index] += offset * step
-            values.append(float(loss(nudged, y)))
-        gradient[index] = (values[1] - values[0]) / (2 * step)
+        at = {offset: float(loss(_nudged(yPred, index, offset * step), y)) for offset in (-1, 1)}
+        gradient[index] = (at[1] - at[-1]) / (2 * step)
     return gradient
 
 
