@@ -95,7 +95,6 @@ def _modelStep(model, x, y, loss):
     layers = [layer for layer, _ in _layersOf(twin)]
     records = [{} for _ in layers]
     running = {}   # the record of the layer whose backward is running, for its activation's
-    wrapped = set()
 
     def recordLayer(layer, record):
         forward, backward = layer.forward, layer.backward
@@ -130,9 +129,8 @@ def _modelStep(model, x, y, loss):
 
     for layer, record in zip(layers, records):
         recordLayer(layer, record)
-        if id(layer.activation) not in wrapped:   # an activation object shared by two layers is wrapped once
-            wrapped.add(id(layer.activation))
-            recordActivation(layer.activation)
+    for activation in {id(layer.activation): layer.activation for layer in layers}.values():   # a shared one once
+        recordActivation(activation)
     modelLoss = copy.deepcopy(loss)   # a loss of the user's own may keep state
     yPred = twin.forward(x)
     result = {"yPred": np.array(yPred, copy=True), "L": float(modelLoss(yPred, y))}
