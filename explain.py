@@ -722,10 +722,7 @@ class _Builder:
     def settle(self):
         """Give every checked line its status: the numbers part at the first line the model computes differently."""
         parted = False
-        for block in self.blocks:
-            if block[0] != "line" or block[1].status != "checked":
-                continue
-            line = block[1]
+        for line in [block[1] for block in self.blocks if block[0] == "line" and block[1].status == "checked"]:
             line.error, line.where = _difference(line.reference, line.model)
             if line.error > line.tolerance:
                 line.status, parted = "differs", True
