@@ -92,11 +92,6 @@ def activationFormula(activation):
     writes its own ``backward``) is that activation: its backward is checked
     against the chapter's derivative.
     """
-    for kind in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax):
-        if isinstance(activation, kind) and type(activation).forward is kind.forward:
-            break
-    else:
-        return None
     epsilon = float(getattr(activation, "epsilon", 0.0))
     formulas = {
         Identity: ("σ(z) = z", "1", lambda z: z.copy(), np.ones_like),
@@ -109,7 +104,10 @@ def activationFormula(activation):
                     lambda z: np.where(z > 0, z, epsilon * z), lambda z: np.where(z > 0, 1.0, epsilon)),
         Softmax: ("σ(z)_i = e^(z_i) / Σ_j e^(z_j)", None, softmax, None),
     }
-    return ActivationFormula(kind.__name__, *formulas[kind])
+    for kind, formula in formulas.items():
+        if isinstance(activation, kind) and type(activation).forward is kind.forward:
+            return ActivationFormula(kind.__name__, *formula)
+    return None
 
 
 def softmaxJacobian(a):
