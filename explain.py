@@ -46,6 +46,7 @@ give it for a document (:mod:`explainviews` writes them), and
 """
 
 import copy
+import functools
 
 import numpy as np
 
@@ -593,9 +594,7 @@ class _Builder:
 
             def value(yPred, y):   # the loss as the model called it: a single sample as a vector
                 return lossCopy(self.asModelShape(yPred), self.asModelShape(y))
-
-            def gradientOf(yPred, y):
-                return measuredLossGradient(value, yPred, y)
+            gradientOf = functools.partial(measuredLossGradient, value)
             formula, tolerance = f"measured: central differences of {name}", max(self.tolerance, 1e-6)
         gradient = gradientOf(p, self.y)
         line = self.add(Line(f"dL/da^{L}", formula, gradient, perSample=True, culprit=f"{name}.gradient"),
@@ -628,10 +627,8 @@ class _Builder:
             def deltaOf(z, gradient):   # Jᵀ g, and J is symmetric
                 return np.einsum("nij,nj->ni", softmaxJacobian(softmax(z)), gradient)
         else:           # the user's own: measured
-            forward, tolerance = copy.deepcopy(layer.activation).forward, max(self.tolerance, 1e-6)
-
-            def deltaOf(z, gradient):
-                return measuredDelta(forward, z, gradient)
+            deltaOf = functools.partial(measuredDelta, copy.deepcopy(layer.activation).forward)
+            tolerance = max(self.tolerance, 1e-6)
         delta = deltaOf(z, gradient)
         line = self.add(Line(f"δ^{l}", product, delta, perSample=True, culprit=f"{name}.backward"),
                         self.model2d(record.get("delta")), None if modelZ is None else deltaOf(modelZ, modelIn),
