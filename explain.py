@@ -404,7 +404,7 @@ def explain(model, x, y, loss, apply=False, sample=0, full=False, digits=4, tole
     digits = checkInteger("explain", "digits", digits, 1, 16)
     if tolerance is None:
         tolerance = float(np.sqrt(np.finfo(dtype).eps))
-    elif not isinstance(tolerance, (int, float, np.floating)) or not tolerance > 0:
+    elif isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not tolerance > 0:
         raise ValueError(f"explain: tolerance must be a positive number, got {tolerance!r}")
 
     recorded = _modelStep(model, x, y, loss)

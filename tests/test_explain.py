@@ -404,6 +404,7 @@ def test_an_autoencoder_is_explained_towards_its_own_input():
      "sample=2 is outside the batch of 2"),
     (lambda: explain(figureOne(), X, Y, MSE(), sample=1.0), TypeError, "sample must be an int"),
     (lambda: explain(figureOne(), X, Y, MSE(), tolerance=0), ValueError, "tolerance must be a positive number"),
+    (lambda: explain(figureOne(), X, Y, MSE(), tolerance=True), ValueError, "tolerance must be a positive number"),
     (lambda: explain(figureOne(), X, Y, MSE()).text(sample=1), ValueError, "outside the batch of 1 sample"),
 ])
 def test_bad_arguments_are_refused_with_a_message_naming_them(call, error, message):
