@@ -25,7 +25,6 @@ import training
 from checks import checkDataset, checkFloatType, checkInstance
 from layers import Dense
 from loss import Loss
-from saving import readArchive, writeArchive  # noqa: F401  (imported from nn by code written before saving.py)
 from tables import formatTable
 
 

@@ -21,8 +21,9 @@ from autoencoder import Autoencoder
 from gan import GAN
 from layers import Dense
 from loss import CrossEntropy
-from nn import MLP, writeArchive
+from nn import MLP
 from optimizer import Adam
+from saving import writeArchive
 from vae import VAE, Sampler
 
 

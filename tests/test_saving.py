@@ -17,7 +17,8 @@ from layers import Dense
 from loss import MSE, CrossEntropy
 from autoencoder import Autoencoder
 from gan import GAN
-from nn import MLP, readArchive
+from nn import MLP
+from saving import readArchive
 from vae import VAE
 from optimizer import SGD, Adam
 
