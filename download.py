@@ -95,20 +95,36 @@ def downloadMissing(mirrors, folder, wanted):
     """Fetch each file of ``wanted`` (``{fileName: sha256}``) into ``folder``, trying the mirrors in turn.
 
     A mirror is a base URL serving ``<fileName>.gz``. ``folder`` is created
-    if need be. Returns what went wrong, one line per failed attempt (empty
+    if need be, and removed again (with the parents created for it) when no
+    file came. Returns what went wrong, one line per failed attempt (empty
     when every file came); the caller decides whether that is an error.
     """
+    created = _missingFolders(folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
         return [f"cannot create {folder}: {error}"]
     failures = []
-    for fileName, sha256 in wanted.items():
-        for base in mirrors:
-            url = base.rstrip("/") + "/" + fileName + ".gz"
-            try:
-                downloadFile(url, folder, fileName, sha256)
-                break
-            except (OSError, ValueError, http.client.HTTPException) as error:
-                failures.append(f"{url}: {error}")
+    try:
+        for fileName, sha256 in wanted.items():
+            for base in mirrors:
+                url = base.rstrip("/") + "/" + fileName + ".gz"
+                try:
+                    downloadFile(url, folder, fileName, sha256)
+                    break
+                except (OSError, ValueError, http.client.HTTPException) as error:
+                    failures.append(f"{url}: {error}")
+    finally:   # also after Ctrl-C: an empty cache folder would look like a download that half happened
+        for path in created:
+            if not os.listdir(path):
+                os.rmdir(path)
     return failures
+
+
+def _missingFolders(folder):
+    """The folders that ``os.makedirs(folder)`` would create, the deepest first."""
+    missing, path = [], os.path.abspath(folder)
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing

@@ -112,7 +112,7 @@ def main(argv=None):
     callbacks = {}
     if arguments.plots:
         draw, onEpochEnd = boundaryWriter(arguments.plots, dataset, arguments.every, arguments.epochs)
-        draw(model, 0)
+        draw(model, 0, model.evaluate(dataset.x_test, dataset.y_test, CrossEntropy())["accuracy"])
         callbacks["on_epoch_end"] = onEpochEnd
     start = time.perf_counter()
     history = model.train(dataset, loss=CrossEntropy(), epochs=arguments.epochs,

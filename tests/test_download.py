@@ -102,6 +102,12 @@ def test_a_failed_download_leaves_nothing_behind(tmp_path, mnistDir, server, mir
     assert sorted(os.listdir(folder)) == before
 
 
+def test_a_failed_first_download_leaves_no_empty_cache_folder(tmp_path, server):
+    with pytest.raises(FileNotFoundError, match="404"):
+        Dataset(data_dir=tmp_path / "cache" / "deepbasics", mirror=f"{server}/missing/")
+    assert os.listdir(tmp_path) == []
+
+
 def test_an_uncompressed_download_is_kept_uncompressed(tmp_path, mnistDir, server):
     folder = withAllBut(tmp_path, mnistDir)
     Dataset(data_dir=tmp_path, mirror=server + "/plain/", train_size=100, test_size=10)
