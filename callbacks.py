@@ -100,7 +100,10 @@ def collect(callbacks, metrics=None, tensorboard=False):
         # A list subscribes each object to every event, as if it stood in the dict under each.
         callbacks = {event: list(callbacks) for event in EVENTS}
     elif not isinstance(callbacks, dict):
-        raise TypeError(f"callbacks must be a dict from event name to callable, got {type(callbacks).__name__}")
+        single = (f"; put one Callback in a list: callbacks=[{type(callbacks).__name__}(...)]"
+                  if isinstance(callbacks, Callback) else "")
+        raise TypeError(f"callbacks must be a dict from event name to callable, or a list of Callback objects, "
+                        f"got {type(callbacks).__name__}{single}")
     events = {event: [] for event in EVENTS}
     for event, functions in callbacks.items():
         if event not in events:

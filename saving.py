@@ -361,7 +361,9 @@ def readArchive(path, owner="MLP.load"):
         or inflates to far more than its size (a "zip bomb").
     """
     path = os.fspath(path)
-    size = os.path.getsize(path)   # FileNotFoundError for a missing file, as open() gives
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{owner}: there is no file {path} (a model written by model.save(path))")
+    size = os.path.getsize(path)
     with open(path, "rb") as file:
         start = file.read(4)
     if start != b"PK\x03\x04":   # NumPy would take anything else for a pickle, and advise allow_pickle

@@ -266,3 +266,11 @@ def test_tensorboard_without_its_dependency_names_the_install_command(monkeypatc
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
     with pytest.raises(ImportError, match=r'pip install "deepbasics\[tensorboard\]"'):
         classifier().train(blobs(), loss=CrossEntropy(), epochs=1, tensorboard=True, verbose=False)
+
+
+def test_one_callback_object_given_without_a_list_is_told_to_go_in_a_list():
+    with pytest.raises(TypeError, match=r"or a list of Callback objects, got EarlyStopping; put one Callback in a "
+                                        r"list: callbacks=\[EarlyStopping\(\.\.\.\)\]"):
+        callbacks.collect(EarlyStopping(monitor="train_loss"))
+    with pytest.raises(TypeError, match=r"callbacks must be a dict .* got int$"):
+        callbacks.collect(3)

@@ -199,7 +199,7 @@ def test_saving_over_a_file_keeps_its_permissions(tmp_path):
 
 
 def test_load_of_a_missing_file_says_so():
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"^MLP.load: there is no file no/such/model.npz \(a model written by"):
         MLP.load("no/such/model.npz")
 
 
