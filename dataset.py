@@ -307,6 +307,10 @@ class Dataset:
             if x is None:
                 continue
             x, y = np.asarray(x, dtype=self.dtype), np.asarray(y)
+            if y.dtype.kind not in "biuf":
+                raise TypeError(f"Dataset: y_{split} must hold numbers (integer class labels, or floats for a "
+                                f"regression target), got dtype {y.dtype}; turn class names into integers "
+                                f"first, e.g. np.unique(y_{split}, return_inverse=True)[1]")
             if y.ndim == 1:
                 y = y[:, np.newaxis]
             if x.ndim != 2 or y.ndim != 2:

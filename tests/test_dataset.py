@@ -224,6 +224,13 @@ def test_labels_that_cannot_be_classes_are_refused_clearly(arguments, message):
         Dataset(x_train=np.zeros((4, 2)), **arguments)
 
 
+def test_class_names_as_labels_are_refused_with_how_to_number_them():
+    with pytest.raises(TypeError, match=r"^Dataset: y_train must hold numbers \(integer class labels, or floats for "
+                                        r"a regression target\), got dtype <U1; turn class names into integers "
+                                        r"first, e.g. np.unique\(y_train, return_inverse=True\)\[1\]$"):
+        Dataset(x_train=np.zeros((3, 3)), y_train=["a", "b", "a"])
+
+
 # ------------------------------------------------------------ batch size
 def test_the_default_batch_size_fits_a_small_set():
     data = Dataset(x_train=np.zeros((20, 3)), y_train=np.zeros(20))   # 50 by default: more than there is
