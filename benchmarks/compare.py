@@ -374,10 +374,10 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=No
     print(f"\nThe chapter's classifier on MNIST ({trainSize} training images), {epochs} epochs: "
           f"{'CPU ' if cpuTime else ''}seconds per "
           f"training epoch (median over {epochs} epochs x {repeats} run(s), the libraries taking turns epoch "
-          f"by epoch), test accuracy after the last epoch, and peak memory (RSS) of a separate full run "
-          f"of each library alone.\n")
+          f"by epoch) and test accuracy after the last epoch"
+          f"{', and peak memory (RSS) of a separate full run of each library alone' if memory else ''}.\n")
     header = (f"| {'library':<18} | {'dtype':<7} | {'s/epoch':>7} | {'deepbasics / this':>17} | "
-              f"{'test acc.':>9} | {'peak MiB':>8} |")
+              f"{'test acc.':>9} |" + (f" {'peak MiB':>8} |" if memory else ""))
     print(header)
     print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
     for dtype in dtypes:
@@ -388,10 +388,12 @@ def mainTable(libraries, dtypes, epochs, repeats, trainSize, memory, baseline=No
         used = runs[0][libraries[0]]["threads"]
         for library in libraries:
             accuracy = statistics.median(run[library]["accuracy"] for run in runs)
-            peak = (spawn(library, [library], dtype, epochs, trainSize=trainSize, baseline=baseline)[library]["peakMiB"]
-                    if memory else float("nan"))
+            peak = ""
+            if memory:
+                alone = spawn(library, [library], dtype, epochs, trainSize=trainSize, baseline=baseline)
+                peak = f" {alone[library]['peakMiB']:8.0f} |"
             print(f"| {library:<18} | {dtype:<7} | {seconds[library]:7.3f} | "
-                  f"{seconds['deepbasics'] / seconds[library]:17.2f} | {accuracy:9.4f} | {peak:8.0f} |", flush=True)
+                  f"{seconds['deepbasics'] / seconds[library]:17.2f} | {accuracy:9.4f} |{peak}", flush=True)
     print(f"\nOn {processor()} (lscpu's model name); threads in use while timing, as the libraries report them: "
           f"{', '.join(f'{name} {count}' for name, count in sorted(used.items()))}")
 
