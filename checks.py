@@ -92,7 +92,9 @@ def checkDataset(owner, dataset, widths):
     """
     wanted = [f"{part}_train" for part in widths]
     if not all(hasattr(dataset, name) for name in wanted):
-        raise TypeError(f"{owner}: dataset must be a Dataset (with {', '.join(wanted)}), got {dataset!r}")
+        given = (f"an array of shape {dataset.shape}; wrap arrays in one: Dataset(x_train=x, y_train=y)"
+                 if isinstance(dataset, np.ndarray) else repr(dataset))
+        raise TypeError(f"{owner}: dataset must be a Dataset (with {', '.join(wanted)}), got {given}")
     for part, (columns, who) in widths.items():
         for split in ("train", "test"):
             array = getattr(dataset, f"{part}_{split}", None)

@@ -342,8 +342,8 @@ class MLP(Model):
         return {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
 
     def checkData(self, dataset):
-        checkDataset("train", dataset, {"x": (self.inputDim, "the network"),
-                                        "y": (self.outputDim, "the network's last layer")})
+        checkDataset(f"{type(self).__name__}.train", dataset, {"x": (self.inputDim, "the network"),
+                                                              "y": (self.outputDim, "the network's last layer")})
 
     def networks(self, x):
         return [("", self, x)]

@@ -88,3 +88,6 @@ def test_check_dataset_names_the_missing_arrays_and_the_one_that_does_not_fit():
         checkDataset("Owner", unlabelled, {"x": (3, "the model"), "y": (3, "the last layer")})
     with pytest.raises(TypeError, match=r"Owner: dataset must be a Dataset \(with x_train, y_train\), got 'mnist'"):
         checkDataset("Owner", "mnist", {"x": (3, "the model"), "y": (2, "the model")})
+    with pytest.raises(TypeError, match=r"Owner: dataset must be a Dataset \(with x_train, y_train\), got an array of "
+                                        r"shape \(6, 3\); wrap arrays in one: Dataset\(x_train=x, y_train=y\)$"):
+        checkDataset("Owner", np.zeros((6, 3)), {"x": (3, "the model"), "y": (2, "the model")})
