@@ -7,6 +7,8 @@ list of callables). Each is called with the model first:
 event              called as                                   when
 =================  ==========================================  ==============================
 on_train_begin     ``f(model)``                                once, before the first epoch
+on_epoch_begin     ``f(model, epoch)``                         before every epoch; ``epoch``
+                                                               counts from 0
 on_batch_end       ``f(model, batch, logs)``                   after every update; ``batch``
                                                                counts from 0 in the epoch,
                                                                ``logs`` holds the batch's
@@ -32,7 +34,8 @@ Their names are Keras': ``EarlyStopping(monitor, patience, min_delta,
 restore_best_weights, verbose)`` with ``best``, ``best_epoch``,
 ``best_weights``, ``wait`` and ``stopped_epoch``;
 ``ModelCheckpoint(filepath, monitor, save_best_only)``;
-``TensorBoard(log_dir)``. Before the first step, ``train`` asks each
+``TensorBoard(log_dir)``; and ``ProgbarLogger``, which ``train(verbose=True)``
+puts first, prints what training says. Before the first step, ``train`` asks each
 :class:`Callback` to ``checkMetrics``, so that a monitor which no epoch will
 log fails at once rather than after the first epoch:
 
@@ -47,6 +50,7 @@ ValueError: EarlyStopping: monitor 'test_loss' is not among the metrics that tra
 
 import math
 import os
+import sys
 import time
 import warnings
 
@@ -54,7 +58,7 @@ import numpy as np
 
 from checks import checkInstance, checkInteger, checkNumber
 
-EVENTS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
 class Callback:
@@ -70,6 +74,9 @@ class Callback:
     def on_train_begin(self, model):
         """Once, before the first epoch."""
 
+    def on_epoch_begin(self, model, epoch):
+        """Before every epoch; ``epoch`` counts from 0."""
+
     def on_batch_end(self, model, batch, logs):
         """After every update; ``batch`` counts from 0 in the epoch, ``logs`` holds the batch's figures."""
 
@@ -80,7 +87,7 @@ class Callback:
         """Once, at the end, also after an early stop or Ctrl-C; ``history`` maps each metric to its list."""
 
 
-def collect(callbacks, metrics=None, tensorboard=False):
+def collect(callbacks, metrics=None, tensorboard=False, logger=None):
     """Turn ``train``'s ``callbacks`` and ``tensorboard`` arguments into ``{event: [callables]}``.
 
     Accepts the dict form of the chapter, a list of :class:`Callback` objects,
@@ -88,7 +95,8 @@ def collect(callbacks, metrics=None, tensorboard=False):
     When ``metrics`` (the names the epoch logs will hold) is given, every
     :class:`Callback` object among them, also one put in the dict as a bound
     method such as ``stopper.on_epoch_end``, checks it (``checkMetrics``).
-    ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder.
+    ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder;
+    a ``logger`` (a :class:`ProgbarLogger`) comes first at every event.
     """
     if callbacks is None:
         callbacks = {}
@@ -104,7 +112,7 @@ def collect(callbacks, metrics=None, tensorboard=False):
                   if isinstance(callbacks, Callback) else "")
         raise TypeError(f"callbacks must be a dict from event name to callable, or a list of Callback objects, "
                         f"got {type(callbacks).__name__}{single}")
-    events = {event: [] for event in EVENTS}
+    events = {event: [getattr(logger, event)] if logger else [] for event in EVENTS}
     for event, functions in callbacks.items():
         if event not in events:
             raise ValueError(f"callbacks: unknown event {event!r}; known events: {', '.join(EVENTS)}")
@@ -382,3 +390,62 @@ class TensorBoard(Callback):
 
     def on_train_end(self, model, history):
         self._writer.close()
+
+
+class ProgbarLogger(Callback):
+    """What ``train(verbose=True)`` prints, as Keras' callback of that name: a line per epoch, a bar on a terminal.
+
+    After every epoch, ``Epoch 3/10 - 0.81s - train_loss: 0.1234``, ended by
+    the ``remark`` when it has one. During an epoch, on a terminal only, a
+    progress bar with the mean of the batches' first figure so far, redrawn
+    about a hundred times an epoch (in a notebook or a log file each redraw
+    would add a line). ``train`` puts it before every other callback, so the
+    epoch's line comes before anything they print about that epoch.
+
+    Parameters
+    ----------
+    epochs, batches : int
+        Epochs of the run; mini-batches of an epoch.
+    metrics : list of str
+        The figures of the epoch's line, in its order.
+    remark : callable, optional
+        Called after every epoch; what it returns, unless None, ends the line
+        (``diagnostics.DeadUnitRemark``: most of a ReLU layer has died).
+    """
+
+    def __init__(self, epochs, batches, metrics, remark=None, width=30):
+        self.epochs, self.batches, self.metrics, self.remark, self.width = epochs, batches, list(metrics), remark, width
+        self.every = max(1, batches // 100)
+        self.bar, self.barUp = sys.stdout.isatty(), False
+
+    def on_epoch_begin(self, model, epoch):
+        self.start, self.total = time.perf_counter(), 0.0
+
+    def on_batch_end(self, model, batch, logs):
+        self.total += next(iter(logs.values()), 0.0)
+        done = batch + 1
+        if self.bar and (done % self.every == 0 or done == self.batches):
+            filled = self.width * done // self.batches
+            sys.stdout.write(f"\r[{'=' * filled}{'.' * (self.width - filled)}] {done}/{self.batches} - "
+                             f"loss: {self.total / done:.4f}")
+            sys.stdout.flush()
+            self.barUp = True
+
+    def on_epoch_end(self, model, epoch, logs):
+        self._clearBar()
+        shown = "".join(f" - {name}: {logs[name]:.4f}" for name in self.metrics)
+        note = self.remark() if self.remark else None
+        shown += f" - {note}" if note else ""
+        print(f"Epoch {epoch + 1}/{self.epochs} - {time.perf_counter() - self.start:.2f}s{shown}", flush=True)
+
+    def on_train_end(self, model, history):
+        self._clearBar()   # what divergence cut short (Ctrl-C's message is written over it)
+
+    def _clearBar(self):
+        if self.barUp:
+            sys.stdout.write("\r" + " " * (self.width + 40) + "\r")
+            sys.stdout.flush()
+            self.barUp = False
+
+    def __repr__(self):
+        return f"ProgbarLogger(epochs={self.epochs}, batches={self.batches}, metrics={self.metrics})"

@@ -11,11 +11,13 @@ methods a learner types::
     model.update()
 
 An autoencoder, a VAE and a GAN write their own step and train with the same
-loop. Around it stand three small safety nets, each a class below:
-``_LastGoodWeights`` (a diverging step puts the weights back), ``_CtrlC``
-(Ctrl-C stops between two steps, never inside one) and ``_Progress`` (the
-progress line on a terminal); ``diagnostics.DeadUnitRemark`` adds a warning to
-an epoch's line when most of a ReLU layer has died.
+loop. Around it stand two small safety nets, each a class below:
+``_LastGoodWeights`` (a diverging step puts the weights back) and ``_CtrlC``
+(Ctrl-C stops between two steps, never inside one). What training prints is
+a callback, as in Keras: with ``verbose``, ``callbacks.ProgbarLogger`` comes
+first at every event, draws the progress bar on a terminal and prints each
+epoch's line, ending it with ``diagnostics.DeadUnitRemark``'s warning when
+most of a ReLU layer has died.
 
 >>> import numpy as np
 >>> from nn import MLP
@@ -36,7 +38,6 @@ import math
 import signal
 import sys
 import threading
-import time
 
 import numpy as np
 
@@ -52,22 +53,24 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
     checkInteger(owner, "epochs", epochs)
     model.checkData(dataset)
     metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
-    events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard)
+    logger = callbackModule.ProgbarLogger(epochs, len(dataset), metrics, diagnostics.DeadUnitRemark(
+        model, dataset.x_train[:1000])) if verbose else None   # the epoch's line first, then the user's callbacks
+    events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard, logger)
     return loop(model, dataset, loss, epochs, metrics, events, verbose)
 
 
 def loop(model, dataset, loss, epochs, metrics, events, verbose):
     """Run ``model.trainStep`` on every mini-batch of ``dataset`` for ``epochs`` epochs; return the history."""
     history = {name: [] for name in metrics}
-    weights, ctrlC, progress = _LastGoodWeights(model), _CtrlC(), _Progress(len(dataset), verbose)
-    remark = diagnostics.DeadUnitRemark(model, dataset.x_train[:1000])
+    weights, ctrlC = _LastGoodWeights(model), _CtrlC()
     model.stop_training, finished = False, 0
     try:
         ctrlC.catch()
         _fire(events["on_train_begin"], model)
         ctrlC.check()
         for epoch in range(epochs):
-            start, sums = time.perf_counter(), _Sums()
+            _fire(events["on_epoch_begin"], model, epoch)
+            sums = _Sums()
             for batch, (x, y) in enumerate(dataset):
                 weights.keep()
                 with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught just below
@@ -75,22 +78,17 @@ def loop(model, dataset, loss, epochs, metrics, events, verbose):
                 weights.check(figures, f"at batch {batch} of epoch {epoch + 1}")
                 sums.add(figures, len(x))
                 _fire(events["on_batch_end"], model, batch, figures)
-                progress.show(batch + 1, sums)
                 ctrlC.check()
-            progress.clear()
             logs = {**sums.means(), **_testFigures(model, dataset, loss, metrics)}
             weights.checkEpoch(logs, epoch)
             for name in metrics:
                 history[name].append(logs[name])
-            if verbose:
-                _printEpoch(epoch, epochs, time.perf_counter() - start, logs, metrics, remark)
             finished += 1
             _fire(events["on_epoch_end"], model, epoch, logs)
             ctrlC.check()
             if model.stop_training:
                 break
     except KeyboardInterrupt:
-        progress.clear()
         ctrlC.report(verbose, weights.steps, finished)
     finally:
         ctrlC.release()
@@ -108,14 +106,6 @@ def _testFigures(model, dataset, loss, metrics):
     if not any(name.startswith("test_") for name in metrics):
         return {}
     return {name: value for name, value in model.testFigures(dataset, loss).items() if name in metrics}
-
-
-def _printEpoch(epoch, epochs, seconds, logs, metrics, remark):
-    """One line an epoch, as in Keras: ``Epoch 3/10 - 0.81s - train_loss: 0.1234``, and the remark."""
-    shown = "".join(f" - {name}: {logs[name]:.4f}" for name in metrics)
-    note = remark()
-    shown += f" - {note}" if note else ""
-    print(f"Epoch {epoch + 1}/{epochs} - {seconds:.2f}s{shown}", flush=True)
 
 
 class _Sums:
@@ -218,33 +208,8 @@ class _CtrlC:
 
     def report(self, verbose, steps, finished):
         if verbose:
+            overBar = "\r" if sys.stdout.isatty() else ""   # the message is longer than the progress bar it replaces
             cutShort = self.cut or (self.outer is not None and self.outer.cut)
             note = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if cutShort else ""
-            print(f"Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
+            print(f"{overBar}Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
                   f"epoch(s).", flush=True)
-
-
-class _Progress:
-    """A one-line progress bar for a terminal, redrawn about a hundred times an epoch.
-
-    Only on a terminal: in a notebook or a log file each redraw would add a line.
-    """
-
-    def __init__(self, total, verbose, width=30):
-        self.total, self.width = total, width
-        self.every = max(1, total // 100)
-        self.shown = verbose and sys.stdout.isatty()
-
-    def show(self, done, sums):
-        if not self.shown or (done % self.every and done != self.total):
-            return
-        filled = self.width * done // self.total
-        bar = "=" * filled + "." * (self.width - filled)
-        loss = next(iter(sums.totals.values())) / sums.seen
-        sys.stdout.write(f"\r[{bar}] {done}/{self.total} - loss: {loss:.4f}")
-        sys.stdout.flush()
-
-    def clear(self):
-        if self.shown:
-            sys.stdout.write("\r" + " " * (self.width + 40) + "\r")
-            sys.stdout.flush()

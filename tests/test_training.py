@@ -316,6 +316,39 @@ def test_callbacks_receive_the_documented_arguments_in_order():
     assert len(history["test_loss"]) == 2
 
 
+def test_on_epoch_begin_comes_before_the_epochs_batches_as_in_keras():
+    events, data = [], blobs(n=80, batch_size=20)
+    batches = [("batch", batch) for batch in range(len(data))]
+    assert len(batches) >= 2
+    classifier().train(data, loss=CrossEntropy(), epochs=2, verbose=False, callbacks={
+        "on_epoch_begin": lambda m, epoch: events.append(("epoch begins", epoch)),
+        "on_batch_end": lambda m, batch, logs: events.append(("batch", batch)),
+        "on_epoch_end": lambda m, epoch, logs: events.append(("epoch ends", epoch))})
+    assert events == [("epoch begins", 0), *batches, ("epoch ends", 0), ("epoch begins", 1), *batches, ("epoch ends", 1)]
+
+
+def test_the_epoch_line_comes_before_what_a_callback_prints_about_that_epoch(capsys):
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=2, metrics=["train_loss"],
+                       callbacks={"on_epoch_end": lambda m, epoch, logs: print(f"callback saw epoch {epoch}")})
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "callback saw epoch 0",
+                                                        "Epoch 2/2", "callback saw epoch 1"]
+
+
+def test_ctrl_c_on_a_terminal_writes_its_message_over_the_progress_bar(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+
+    def interrupt(model, batch, logs):
+        if batch == 5:
+            raise KeyboardInterrupt
+
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=1, callbacks={"on_batch_end": interrupt})
+    out = capsys.readouterr().out
+    bar, message = out.split("\rTraining interrupted after 6 step(s)")
+    assert "5/10 - loss: " in bar and "\n" not in bar   # the bar was up, on the message's line
+    assert message.split("\n")[0].endswith("epoch(s).")
+
+
 def test_a_callback_stops_training_early():
     def stop(model, epoch, logs):
         if epoch == 1:
