@@ -66,6 +66,9 @@ def checkBounds(owner, name, bounds):
 
 def checkInstance(owner, name, value, kind, example):
     """Return ``value`` if it is an instance of ``kind``; ``example`` shows what to pass."""
+    if isinstance(value, type) and issubclass(value, kind):   # CrossEntropy for CrossEntropy()
+        raise TypeError(f"{owner}: {name} must be {example}, got the class {value.__name__} itself; "
+                        f"create one: {value.__name__}()")
     if not isinstance(value, kind):
         raise TypeError(f"{owner}: {name} must be {example}, got {type(value).__name__} {value!r}")
     return value

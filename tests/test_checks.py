@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from checks import checkChain, checkDataset, checkNumber
+from dataset import Dataset
 from layers import Dense
 from nn import MLP
 
@@ -91,3 +92,24 @@ def test_check_dataset_names_the_missing_arrays_and_the_one_that_does_not_fit():
     with pytest.raises(TypeError, match=r"Owner: dataset must be a Dataset \(with x_train, y_train\), got an array of "
                                         r"shape \(6, 3\); wrap arrays in one: Dataset\(x_train=x, y_train=y\)$"):
         checkDataset("Owner", np.zeros((6, 3)), {"x": (3, "the model"), "y": (2, "the model")})
+
+
+def test_a_class_given_for_an_object_is_named_with_the_call_that_makes_one():
+    from activations import ReLU
+    from loss import CrossEntropy
+    from optimizer import Adam
+    data = Dataset(x_train=np.zeros((4, 3)), y_train=np.array([0, 1, 0, 1]))
+    model = MLP()
+    model.addLayer(Dense(3, 2))
+    for call, message in [
+        (lambda: model.train(data, loss=CrossEntropy), "MLP.train: loss must be a Loss such as CrossEntropy() or "
+                                                       "MSE(), got the class CrossEntropy itself; create one: "
+                                                       "CrossEntropy()"),
+        (lambda: Dense(3, 2, activation=ReLU), "Dense: activation must be an Activation such as ReLU(), got the "
+                                               "class ReLU itself; create one: ReLU()"),
+        (lambda: Dense(3, 2, optimizer=Adam), "Dense: optimizer must be an Optimizer such as Adam(), got the "
+                                              "class Adam itself; create one: Adam()"),
+    ]:
+        with pytest.raises(TypeError) as raised:
+            call()
+        assert str(raised.value) == message
