@@ -96,7 +96,8 @@ def collect(callbacks, metrics=None, tensorboard=False, logger=None):
     :class:`Callback` object among them, also one put in the dict as a bound
     method such as ``stopper.on_epoch_end``, checks it (``checkMetrics``).
     ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder;
-    a ``logger`` (a :class:`ProgbarLogger`) comes first at every event.
+    a ``logger`` (a :class:`ProgbarLogger`) comes first at every event,
+    unless ``callbacks`` holds one already.
     """
     if callbacks is None:
         callbacks = {}
@@ -112,7 +113,7 @@ def collect(callbacks, metrics=None, tensorboard=False, logger=None):
                   if isinstance(callbacks, Callback) else "")
         raise TypeError(f"callbacks must be a dict from event name to callable, or a list of Callback objects, "
                         f"got {type(callbacks).__name__}{single}")
-    events = {event: [getattr(logger, event)] if logger else [] for event in EVENTS}
+    events = {event: [] for event in EVENTS}
     for event, functions in callbacks.items():
         if event not in events:
             raise ValueError(f"callbacks: unknown event {event!r}; known events: {', '.join(EVENTS)}")
@@ -122,6 +123,10 @@ def collect(callbacks, metrics=None, tensorboard=False, logger=None):
             if not callable(function):
                 raise TypeError(f"callbacks[{event!r}]: {function!r} is not callable")
             events[event].append(function)
+    if logger is not None and not any(isinstance(getattr(function, "__self__", None), ProgbarLogger)
+                                      for functions in events.values() for function in functions):
+        for event in EVENTS:
+            events[event].insert(0, getattr(logger, event))
     if tensorboard:
         board = TensorBoard()
         for event in EVENTS:
@@ -397,49 +402,80 @@ class ProgbarLogger(Callback):
 
     After every epoch, ``Epoch 3/10 - 0.81s - train_loss: 0.1234``, ended by
     the ``remark`` when it has one. During an epoch, on a terminal only, a
-    progress bar with the mean of the batches' first figure so far, redrawn
-    about a hundred times an epoch (in a notebook or a log file each redraw
-    would add a line). ``train`` puts it before every other callback, so the
-    epoch's line comes before anything they print about that epoch.
+    progress bar with the mean of the batches' first figure so far, weighted
+    by batch size like the epoch's figures, redrawn about a hundred times an
+    epoch (in a notebook or a log file each redraw would add a line). When
+    Ctrl-C stops training, ``train`` has it say so in place of the bar.
+
+    ``train(verbose=True)`` puts one before every other callback, so that the
+    epoch's line comes before anything they print about that epoch, unless
+    ``callbacks`` already holds a ``ProgbarLogger``.
 
     Parameters
     ----------
-    epochs, batches : int
-        Epochs of the run; mini-batches of an epoch.
+    epochs : int
+        Epochs of the run.
+    samples, batchSize : int
+        Training samples, and samples per mini-batch (the last may hold fewer).
     metrics : list of str
         The figures of the epoch's line, in its order.
     remark : callable, optional
         Called after every epoch; what it returns, unless None, ends the line
         (``diagnostics.DeadUnitRemark``: most of a ReLU layer has died).
+    width : int, default 30
+        Characters of the bar.
     """
 
-    def __init__(self, epochs, batches, metrics, remark=None, width=30):
-        self.epochs, self.batches, self.metrics, self.remark, self.width = epochs, batches, list(metrics), remark, width
-        self.every = max(1, batches // 100)
-        self.bar, self.barUp = sys.stdout.isatty(), False
+    def __init__(self, epochs, samples, batchSize, metrics=(), remark=None, width=30):
+        self.epochs = checkInteger("ProgbarLogger", "epochs", epochs)
+        self.samples = checkInteger("ProgbarLogger", "samples", samples)
+        self.batchSize = checkInteger("ProgbarLogger", "batchSize", batchSize)
+        self.width = checkInteger("ProgbarLogger", "width", width)
+        if not isinstance(metrics, (list, tuple)) or not all(isinstance(name, str) for name in metrics):
+            raise TypeError(f"ProgbarLogger: metrics must be a list of names, got {metrics!r}")
+        self.metrics, self.remark = list(metrics), remark
+        self.batches = -(-self.samples // self.batchSize)
+        self.every = max(1, self.batches // 100)
+        self.drawsBar, self.barUp = sys.stdout.isatty(), False
+        self.start, self.total = time.perf_counter(), 0.0
+
+    def checkMetrics(self, metrics):
+        missing = [name for name in self.metrics if name not in metrics]
+        if missing:
+            raise ValueError(f"ProgbarLogger: {missing} are not among the metrics that train records, "
+                             f"{list(metrics)}")
 
     def on_epoch_begin(self, model, epoch):
         self.start, self.total = time.perf_counter(), 0.0
 
     def on_batch_end(self, model, batch, logs):
-        self.total += next(iter(logs.values()), 0.0)
+        before, seen = batch * self.batchSize, min((batch + 1) * self.batchSize, self.samples)
+        self.total += next(iter(logs.values()), 0.0) * (seen - before)
         done = batch + 1
-        if self.bar and (done % self.every == 0 or done == self.batches):
+        if self.drawsBar and (done % self.every == 0 or done == self.batches):
             filled = self.width * done // self.batches
             sys.stdout.write(f"\r[{'=' * filled}{'.' * (self.width - filled)}] {done}/{self.batches} - "
-                             f"loss: {self.total / done:.4f}")
+                             f"loss: {self.total / seen:.4f}")
             sys.stdout.flush()
             self.barUp = True
 
     def on_epoch_end(self, model, epoch, logs):
+        seconds = time.perf_counter() - self.start
         self._clearBar()
         shown = "".join(f" - {name}: {logs[name]:.4f}" for name in self.metrics)
         note = self.remark() if self.remark else None
         shown += f" - {note}" if note else ""
-        print(f"Epoch {epoch + 1}/{self.epochs} - {time.perf_counter() - self.start:.2f}s{shown}", flush=True)
+        print(f"Epoch {epoch + 1}/{self.epochs} - {seconds:.2f}s{shown}", flush=True)
+
+    def interrupted(self, steps, finished, cutShort):
+        """Say that Ctrl-C stopped training after ``steps`` steps and ``finished`` epochs (``train`` calls it)."""
+        self._clearBar()
+        note = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if cutShort else ""
+        print(f"Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
+              f"epoch(s).", flush=True)
 
     def on_train_end(self, model, history):
-        self._clearBar()   # what divergence cut short (Ctrl-C's message is written over it)
+        self._clearBar()   # what a diverging step cut short
 
     def _clearBar(self):
         if self.barUp:
@@ -448,4 +484,5 @@ class ProgbarLogger(Callback):
             self.barUp = False
 
     def __repr__(self):
-        return f"ProgbarLogger(epochs={self.epochs}, batches={self.batches}, metrics={self.metrics})"
+        return (f"ProgbarLogger(epochs={self.epochs}, samples={self.samples}, batchSize={self.batchSize}, "
+                f"metrics={self.metrics})")

@@ -17,7 +17,7 @@ loop. Around it stand two small safety nets, each a class below:
 a callback, as in Keras: with ``verbose``, ``callbacks.ProgbarLogger`` comes
 first at every event, draws the progress bar on a terminal and prints each
 epoch's line, ending it with ``diagnostics.DeadUnitRemark``'s warning when
-most of a ReLU layer has died.
+most of a ReLU layer has died, and says when Ctrl-C stopped training.
 
 >>> import numpy as np
 >>> from nn import MLP
@@ -36,7 +36,6 @@ True
 
 import math
 import signal
-import sys
 import threading
 
 import numpy as np
@@ -53,14 +52,17 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
     checkInteger(owner, "epochs", epochs)
     model.checkData(dataset)
     metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
-    logger = callbackModule.ProgbarLogger(epochs, len(dataset), metrics, diagnostics.DeadUnitRemark(
-        model, dataset.x_train[:1000])) if verbose else None   # the epoch's line first, then the user's callbacks
+    logger = callbackModule.ProgbarLogger(epochs, len(dataset.x_train), dataset.batch_size, metrics,
+                                          diagnostics.DeadUnitRemark(model, dataset.x_train[:1000])) if verbose else None
     events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard, logger)
-    return loop(model, dataset, loss, epochs, metrics, events, verbose)
+    return loop(model, dataset, loss, epochs, metrics, events, logger)
 
 
-def loop(model, dataset, loss, epochs, metrics, events, verbose):
-    """Run ``model.trainStep`` on every mini-batch of ``dataset`` for ``epochs`` epochs; return the history."""
+def loop(model, dataset, loss, epochs, metrics, events, logger=None):
+    """Run ``model.trainStep`` on every mini-batch of ``dataset`` for ``epochs`` epochs; return the history.
+
+    ``logger``, a ``callbacks.ProgbarLogger`` among the ``events``, says so when Ctrl-C stops training.
+    """
     history = {name: [] for name in metrics}
     weights, ctrlC = _LastGoodWeights(model), _CtrlC()
     model.stop_training, finished = False, 0
@@ -89,7 +91,8 @@ def loop(model, dataset, loss, epochs, metrics, events, verbose):
             if model.stop_training:
                 break
     except KeyboardInterrupt:
-        ctrlC.report(verbose, weights.steps, finished)
+        if logger is not None:
+            logger.interrupted(weights.steps, finished, ctrlC.cutShort)
     finally:
         ctrlC.release()
         _fire(events["on_train_end"], model, history)
@@ -206,10 +209,7 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
 
-    def report(self, verbose, steps, finished):
-        if verbose:
-            overBar = "\r" if sys.stdout.isatty() else ""   # the message is longer than the progress bar it replaces
-            cutShort = self.cut or (self.outer is not None and self.outer.cut)
-            note = " (a second Ctrl-C cut the next step short: some layers may have taken it)" if cutShort else ""
-            print(f"{overBar}Training interrupted after {steps} step(s){note}; returning the history of {finished} finished "
-                  f"epoch(s).", flush=True)
+    @property
+    def cutShort(self):
+        """Whether a second Ctrl-C cut a step short, in this training or in the one around it."""
+        return self.cut or (self.outer is not None and self.outer.cut)

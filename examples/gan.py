@@ -143,7 +143,7 @@ def main(argv=None):
     if arguments.plots:
         os.makedirs(arguments.plots, exist_ok=True)
 
-    def startEpoch(model):
+    def startEpoch(model, epoch):
         epochSeconds.append(time.perf_counter())
 
     def afterEpoch(model, epoch, logs):
@@ -155,10 +155,9 @@ def main(argv=None):
         if arguments.plots:
             saveGrid(model.generate(fixedNoise), os.path.join(arguments.plots, f"epoch_{epoch + 1:03d}.png"),
                      f"Epoch {epoch + 1}: MNIST score {score:.2f}")
-        epochSeconds.append(time.perf_counter())
 
     history = gan.train(real, epochs=arguments.epochs,
-                        callbacks={"on_train_begin": startEpoch, "on_epoch_end": afterEpoch})
+                        callbacks={"on_epoch_begin": startEpoch, "on_epoch_end": afterEpoch})
     if not scores:
         print("No epoch finished.")
         return history

@@ -274,3 +274,45 @@ def test_one_callback_object_given_without_a_list_is_told_to_go_in_a_list():
         callbacks.collect(EarlyStopping(monitor="train_loss"))
     with pytest.raises(TypeError, match=r"callbacks must be a dict .* got int$"):
         callbacks.collect(3)
+
+
+# ------------------------------------------------------------ ProgbarLogger
+def test_verbose_training_prints_through_one_progbar_logger_given_or_not(capsys):
+    from callbacks import ProgbarLogger
+    data = blobs()
+    mine = ProgbarLogger(2, len(data.x_train), data.batch_size, ["test_loss"])
+    assert repr(mine) == f"ProgbarLogger(epochs=2, samples={len(data.x_train)}, batchSize={data.batch_size}, " \
+                         f"metrics=['test_loss'])"
+    for verbose in (False, True):   # one's own is used as it is, and verbose adds no second one
+        classifier().train(data, loss=CrossEntropy(), epochs=2, metrics=["train_loss", "test_loss"],
+                           callbacks=[mine], verbose=verbose)
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]
+        assert "test_loss: " in lines[0] and "train_loss" not in lines[0]
+
+
+def test_a_progbar_logger_refuses_what_it_cannot_show():
+    from callbacks import ProgbarLogger
+    with pytest.raises(ValueError, match=r"ProgbarLogger: \['test_loss'\] are not among the metrics that train "
+                                         r"records, \['train_loss'\]"):
+        classifier().train(blobs(), loss=CrossEntropy(), metrics=["train_loss"], verbose=False,
+                           callbacks=[ProgbarLogger(1, 10, 5, ["test_loss"])])
+    with pytest.raises(ValueError, match="ProgbarLogger: batchSize must be"):
+        ProgbarLogger(1, 10, 0)
+    with pytest.raises(TypeError, match="ProgbarLogger: metrics must be a list of names, got 'train_loss'"):
+        ProgbarLogger(1, 10, 5, "train_loss")
+
+
+def test_the_bar_shows_the_epochs_mean_weighted_by_batch_size(capsys, monkeypatch):
+    from callbacks import ProgbarLogger
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    logger = ProgbarLogger(1, samples=45, batchSize=40)
+    logger.on_epoch_begin(None, 0)
+    logger.on_batch_end(None, 0, {"train_loss": 1.0})
+    logger.on_batch_end(None, 1, {"train_loss": 10.0})   # 5 samples
+    drawn = capsys.readouterr().out.split("\r")
+    assert drawn[-2].endswith("1/2 - loss: 1.0000") and drawn[-1].endswith("2/2 - loss: 2.0000")   # (40 + 50) / 45
+    logger.on_train_end(None, {})   # training stopped with the bar up (a diverging step): it is blanked out
+    assert capsys.readouterr().out.strip(" \r") == ""
+    logger.on_train_end(None, {})
+    assert capsys.readouterr().out == ""   # once

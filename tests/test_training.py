@@ -335,7 +335,7 @@ def test_the_epoch_line_comes_before_what_a_callback_prints_about_that_epoch(cap
                                                         "Epoch 2/2", "callback saw epoch 1"]
 
 
-def test_ctrl_c_on_a_terminal_writes_its_message_over_the_progress_bar(capsys, monkeypatch):
+def test_ctrl_c_on_a_terminal_clears_the_progress_bar_and_says_so_on_a_clean_line(capsys, monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
 
     def interrupt(model, batch, logs):
@@ -343,10 +343,9 @@ def test_ctrl_c_on_a_terminal_writes_its_message_over_the_progress_bar(capsys, m
             raise KeyboardInterrupt
 
     classifier().train(blobs(), loss=CrossEntropy(), epochs=1, callbacks={"on_batch_end": interrupt})
-    out = capsys.readouterr().out
-    bar, message = out.split("\rTraining interrupted after 6 step(s)")
-    assert "5/10 - loss: " in bar and "\n" not in bar   # the bar was up, on the message's line
-    assert message.split("\n")[0].endswith("epoch(s).")
+    bar, message = capsys.readouterr().out.rsplit("\r", 1)
+    assert "6/10 - loss: " in bar and "\n" not in bar and bar.endswith(" ")   # drawn, then blanked out
+    assert message == ("Training interrupted after 6 step(s); returning the history of 0 finished epoch(s).\n")
 
 
 def test_a_callback_stops_training_early():
