@@ -34,8 +34,9 @@ Their names are Keras': ``EarlyStopping(monitor, patience, min_delta,
 restore_best_weights, verbose)`` with ``best``, ``best_epoch``,
 ``best_weights``, ``wait`` and ``stopped_epoch``;
 ``ModelCheckpoint(filepath, monitor, save_best_only)``;
-``TensorBoard(log_dir)``; and ``ProgbarLogger``, which ``train(verbose=True)``
-puts first, prints what training says. Before the first step, ``train`` asks each
+``TensorBoard(log_dir)``; and ``ProgbarLogger(metrics, remark, width)``,
+which prints what training says: ``train(verbose=True)`` makes one, and one
+in ``callbacks`` takes its place. Before the first step, ``train`` asks each
 :class:`Callback` to ``checkMetrics``, so that a monitor which no epoch will
 log fails at once rather than after the first epoch:
 
@@ -88,16 +89,16 @@ class Callback:
 
 
 def collect(callbacks, metrics=None, tensorboard=False, logger=None):
-    """Turn ``train``'s ``callbacks`` and ``tensorboard`` arguments into ``{event: [callables]}``.
+    """Turn ``train``'s ``callbacks`` and ``tensorboard`` arguments into ``{event: [callables]}`` and a logger.
 
     Accepts the dict form of the chapter, a list of :class:`Callback` objects,
     or ``None``; raises ``ValueError``/``TypeError`` for anything else.
     When ``metrics`` (the names the epoch logs will hold) is given, every
     :class:`Callback` object among them, also one put in the dict as a bound
     method such as ``stopper.on_epoch_end``, checks it (``checkMetrics``).
-    ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder;
-    a ``logger`` (a :class:`ProgbarLogger`) comes first at every event,
-    unless ``callbacks`` holds one already.
+    ``tensorboard=True`` adds a :class:`TensorBoard` with its default folder.
+    The :class:`ProgbarLogger` that ``callbacks`` holds, or else ``logger``,
+    comes first at every event; returns ``(events, that logger or None)``.
     """
     if callbacks is None:
         callbacks = {}
@@ -123,23 +124,24 @@ def collect(callbacks, metrics=None, tensorboard=False, logger=None):
             if not callable(function):
                 raise TypeError(f"callbacks[{event!r}]: {function!r} is not callable")
             events[event].append(function)
-    if logger is not None and not any(isinstance(getattr(function, "__self__", None), ProgbarLogger)
-                                      for functions in events.values() for function in functions):
+    # Each object once, however many of its methods were given; keyed by id, as a Callback need not hash.
+    owners = {id(function.__self__): function.__self__ for functions in events.values() for function in functions
+              if isinstance(getattr(function, "__self__", None), Callback)}
+    loggers = [owner for owner in owners.values() if isinstance(owner, ProgbarLogger)]
+    if len(loggers) > 1:
+        raise ValueError(f"callbacks: {len(loggers)} ProgbarLoggers; give at most one, it prints every epoch")
+    logger = loggers[0] if loggers else logger   # one's own replaces train's
+    if logger is not None:   # first at every event, so that the epoch's line comes before what others print
         for event in EVENTS:
-            events[event].insert(0, getattr(logger, event))
+            others = [function for function in events[event] if getattr(function, "__self__", None) is not logger]
+            events[event] = [getattr(logger, event)] + others
     if tensorboard:
         board = TensorBoard()
         for event in EVENTS:
             events[event].append(getattr(board, event))
-    if metrics is not None:
-        # Each object once, however many of its methods were given; keyed by id, as a Callback need not hash.
-        owners = {}
-        for function in (function for functions in events.values() for function in functions):
-            if isinstance(getattr(function, "__self__", None), Callback):
-                owners[id(function.__self__)] = function.__self__
-        for owner in owners.values():
-            owner.checkMetrics(list(metrics))
-    return events
+    for owner in owners.values() if metrics is not None else ():
+        owner.checkMetrics(list(metrics))
+    return events, logger
 
 
 # ------------------------------------------------- old spellings, for now
@@ -405,42 +407,48 @@ class ProgbarLogger(Callback):
     progress bar with the mean of the batches' first figure so far, weighted
     by batch size like the epoch's figures, redrawn about a hundred times an
     epoch (in a notebook or a log file each redraw would add a line). When
-    Ctrl-C stops training, ``train`` has it say so in place of the bar.
+    Ctrl-C stops training, it says so in place of the bar.
 
-    ``train(verbose=True)`` puts one before every other callback, so that the
-    epoch's line comes before anything they print about that epoch, unless
-    ``callbacks`` already holds a ``ProgbarLogger``.
+    ``train`` gives it the run's sizes (``setParams``, Keras' ``set_params``)
+    and puts it first at every event, so that the epoch's line comes before
+    anything other callbacks print about that epoch. With ``verbose=True``
+    it makes one, whose ``remark`` is ``diagnostics.DeadUnitRemark`` (most of
+    a ReLU layer has died), unless ``callbacks`` holds one already; one of
+    your own prints also with ``verbose=False``.
 
     Parameters
     ----------
-    epochs : int
-        Epochs of the run.
-    samples, batchSize : int
-        Training samples, and samples per mini-batch (the last may hold fewer).
-    metrics : list of str
-        The figures of the epoch's line, in its order.
+    metrics : list of str, optional
+        The figures of the epoch's line, in its order; by default those
+        that ``train`` records.
     remark : callable, optional
-        Called after every epoch; what it returns, unless None, ends the line
-        (``diagnostics.DeadUnitRemark``: most of a ReLU layer has died).
+        Called after every epoch with no argument; what it returns, unless
+        None, ends the line.
     width : int, default 30
         Characters of the bar.
     """
 
-    def __init__(self, epochs, samples, batchSize, metrics=(), remark=None, width=30):
-        self.epochs = checkInteger("ProgbarLogger", "epochs", epochs)
-        self.samples = checkInteger("ProgbarLogger", "samples", samples)
-        self.batchSize = checkInteger("ProgbarLogger", "batchSize", batchSize)
-        self.width = checkInteger("ProgbarLogger", "width", width)
-        if not isinstance(metrics, (list, tuple)) or not all(isinstance(name, str) for name in metrics):
+    def __init__(self, metrics=None, remark=None, width=30):
+        if metrics is not None and (not isinstance(metrics, (list, tuple))
+                                    or not all(isinstance(name, str) for name in metrics)):
             raise TypeError(f"ProgbarLogger: metrics must be a list of names, got {metrics!r}")
-        self.metrics, self.remark = list(metrics), remark
-        self.batches = -(-self.samples // self.batchSize)
+        if remark is not None and not callable(remark):
+            raise TypeError(f"ProgbarLogger: remark must be a function of no argument, got {remark!r}")
+        self.metrics, self.remark = None if metrics is None else list(metrics), remark
+        self.width = checkInteger("ProgbarLogger", "width", width)
+        self._drawn = 0
+        self.setParams(epochs=1, samples=1, batchSize=1, metrics=[])
+
+    def setParams(self, epochs, samples, batchSize, metrics):
+        """The run's ``epochs``, its training ``samples`` and ``batchSize``, and the ``metrics`` it records."""
+        self.epochs, self.samples, self.batchSize = epochs, samples, batchSize
+        self.shown = list(metrics) if self.metrics is None else self.metrics
+        self.batches = -(-samples // batchSize)
         self.every = max(1, self.batches // 100)
-        self.drawsBar, self.barUp = sys.stdout.isatty(), False
-        self.start, self.total = time.perf_counter(), 0.0
+        self.drawsBar, self.start, self.total = sys.stdout.isatty(), time.perf_counter(), 0.0
 
     def checkMetrics(self, metrics):
-        missing = [name for name in self.metrics if name not in metrics]
+        missing = [name for name in self.metrics or () if name not in metrics]
         if missing:
             raise ValueError(f"ProgbarLogger: {missing} are not among the metrics that train records, "
                              f"{list(metrics)}")
@@ -454,15 +462,16 @@ class ProgbarLogger(Callback):
         done = batch + 1
         if self.drawsBar and (done % self.every == 0 or done == self.batches):
             filled = self.width * done // self.batches
-            sys.stdout.write(f"\r[{'=' * filled}{'.' * (self.width - filled)}] {done}/{self.batches} - "
-                             f"loss: {self.total / seen:.4f}")
+            line = (f"[{'=' * filled}{'.' * (self.width - filled)}] {done}/{self.batches} - "
+                    f"loss: {self.total / seen:.4f}")
+            sys.stdout.write("\r" + line.ljust(self._drawn))   # the longer line before leaves nothing behind
             sys.stdout.flush()
-            self.barUp = True
+            self._drawn = max(self._drawn, len(line))
 
     def on_epoch_end(self, model, epoch, logs):
         seconds = time.perf_counter() - self.start
         self._clearBar()
-        shown = "".join(f" - {name}: {logs[name]:.4f}" for name in self.metrics)
+        shown = "".join(f" - {name}: {logs[name]:.4f}" for name in self.shown)
         note = self.remark() if self.remark else None
         shown += f" - {note}" if note else ""
         print(f"Epoch {epoch + 1}/{self.epochs} - {seconds:.2f}s{shown}", flush=True)
@@ -478,11 +487,10 @@ class ProgbarLogger(Callback):
         self._clearBar()   # what a diverging step cut short
 
     def _clearBar(self):
-        if self.barUp:
-            sys.stdout.write("\r" + " " * (self.width + 40) + "\r")
+        if self._drawn:
+            sys.stdout.write("\r" + " " * self._drawn + "\r")
             sys.stdout.flush()
-            self.barUp = False
+            self._drawn = 0
 
     def __repr__(self):
-        return (f"ProgbarLogger(epochs={self.epochs}, samples={self.samples}, batchSize={self.batchSize}, "
-                f"metrics={self.metrics})")
+        return f"ProgbarLogger(metrics={self.metrics}, remark={self.remark!r}, width={self.width})"

@@ -14,8 +14,8 @@ An autoencoder, a VAE and a GAN write their own step and train with the same
 loop. Around it stand two small safety nets, each a class below:
 ``_LastGoodWeights`` (a diverging step puts the weights back) and ``_CtrlC``
 (Ctrl-C stops between two steps, never inside one). What training prints is
-a callback, as in Keras: with ``verbose``, ``callbacks.ProgbarLogger`` comes
-first at every event, draws the progress bar on a terminal and prints each
+a callback, as in Keras: with ``verbose`` (or when ``callbacks`` holds one),
+``callbacks.ProgbarLogger`` comes first at every event, draws the progress bar on a terminal and prints each
 epoch's line, ending it with ``diagnostics.DeadUnitRemark``'s warning when
 most of a ReLU layer has died, and says when Ctrl-C stopped training.
 
@@ -52,9 +52,12 @@ def train(model, dataset, loss, epochs, metrics, tensorboard, callbacks, verbose
     checkInteger(owner, "epochs", epochs)
     model.checkData(dataset)
     metrics = list(checkMetrics(owner, metrics, model.METRICS, dataset)) or list(model.DEFAULT_METRICS)
-    logger = callbackModule.ProgbarLogger(epochs, len(dataset.x_train), dataset.batch_size, metrics,
-                                          diagnostics.DeadUnitRemark(model, dataset.x_train[:1000])) if verbose else None
-    events = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))), tensorboard, logger)
+    logger = callbackModule.ProgbarLogger(remark=diagnostics.DeadUnitRemark(model, dataset.x_train[:1000])) \
+        if verbose else None
+    events, logger = callbackModule.collect(callbacks, list(dict.fromkeys(metrics + list(model.LOGGED))),
+                                            tensorboard, logger)   # one's own ProgbarLogger replaces this one
+    if logger is not None:
+        logger.setParams(epochs, len(dataset.x_train), dataset.batch_size, metrics)
     return loop(model, dataset, loss, epochs, metrics, events, logger)
 
 

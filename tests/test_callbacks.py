@@ -279,16 +279,37 @@ def test_one_callback_object_given_without_a_list_is_told_to_go_in_a_list():
 # ------------------------------------------------------------ ProgbarLogger
 def test_verbose_training_prints_through_one_progbar_logger_given_or_not(capsys):
     from callbacks import ProgbarLogger
-    data = blobs()
-    mine = ProgbarLogger(2, len(data.x_train), data.batch_size, ["test_loss"])
-    assert repr(mine) == f"ProgbarLogger(epochs=2, samples={len(data.x_train)}, batchSize={data.batch_size}, " \
-                         f"metrics=['test_loss'])"
+    mine = ProgbarLogger(["test_loss"])
+    assert repr(mine) == "ProgbarLogger(metrics=['test_loss'], remark=None, width=30)"
     for verbose in (False, True):   # one's own is used as it is, and verbose adds no second one
-        classifier().train(data, loss=CrossEntropy(), epochs=2, metrics=["train_loss", "test_loss"],
+        classifier().train(blobs(), loss=CrossEntropy(), epochs=3, metrics=["train_loss", "test_loss"],
                            callbacks=[mine], verbose=verbose)
         lines = capsys.readouterr().out.splitlines()
-        assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]
+        assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]   # train's epochs
         assert "test_loss: " in lines[0] and "train_loss" not in lines[0]
+
+
+def test_ones_own_progbar_logger_comes_first_and_clears_its_bar_for_ctrl_c(capsys, monkeypatch):
+    from callbacks import ProgbarLogger
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+
+    class Interrupt(Callback):
+        def on_batch_end(self, model, batch, logs):
+            if batch == 5:
+                raise KeyboardInterrupt
+
+    class Say(Callback):
+        def on_epoch_end(self, model, epoch, logs):
+            print(f"said after epoch {epoch + 1}")
+
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=1, callbacks=[Say(), ProgbarLogger()], verbose=False)
+    lines = capsys.readouterr().out.rsplit("\r", 1)[-1].splitlines()
+    assert lines[0].startswith("Epoch 1/1 - ") and lines[1] == "said after epoch 1"
+    classifier().train(blobs(), loss=CrossEntropy(), epochs=1, callbacks=[ProgbarLogger(), Interrupt()],
+                       verbose=False)
+    bar, message = capsys.readouterr().out.rsplit("\r", 1)
+    assert "6/10 - loss: " in bar and bar.endswith(" ")   # drawn, then blanked out
+    assert message == "Training interrupted after 6 step(s); returning the history of 0 finished epoch(s).\n"
 
 
 def test_a_progbar_logger_refuses_what_it_cannot_show():
@@ -296,17 +317,35 @@ def test_a_progbar_logger_refuses_what_it_cannot_show():
     with pytest.raises(ValueError, match=r"ProgbarLogger: \['test_loss'\] are not among the metrics that train "
                                          r"records, \['train_loss'\]"):
         classifier().train(blobs(), loss=CrossEntropy(), metrics=["train_loss"], verbose=False,
-                           callbacks=[ProgbarLogger(1, 10, 5, ["test_loss"])])
-    with pytest.raises(ValueError, match="ProgbarLogger: batchSize must be"):
-        ProgbarLogger(1, 10, 0)
+                           callbacks=[ProgbarLogger(["test_loss"])])
+    with pytest.raises(ValueError, match="callbacks: 2 ProgbarLoggers; give at most one"):
+        classifier().train(blobs(), loss=CrossEntropy(), callbacks=[ProgbarLogger(), ProgbarLogger()])
+    with pytest.raises(ValueError, match="ProgbarLogger: width must be"):
+        ProgbarLogger(width=0)
     with pytest.raises(TypeError, match="ProgbarLogger: metrics must be a list of names, got 'train_loss'"):
-        ProgbarLogger(1, 10, 5, "train_loss")
+        ProgbarLogger("train_loss")
+    with pytest.raises(TypeError, match="ProgbarLogger: remark must be a function of no argument, got 3"):
+        ProgbarLogger(remark=3)
+
+
+def test_a_longer_bar_is_blanked_out_to_its_last_character(capsys, monkeypatch):
+    from callbacks import ProgbarLogger
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    logger = ProgbarLogger(width=10)
+    logger.setParams(epochs=1, samples=4, batchSize=2, metrics=[])
+    logger.on_batch_end(None, 0, {"train_loss": 1e20})   # a diverging loss draws a long line
+    logger.on_batch_end(None, 1, {"train_loss": -1e20})  # the mean, 0, draws a shorter one, padded over it
+    logger.on_train_end(None, {})
+    drawn = capsys.readouterr().out.split("\r")
+    assert drawn[2].rstrip().endswith("2/2 - loss: 0.0000")
+    assert len(drawn[1]) == len(drawn[2]) == len(drawn[3]) > 40 and drawn[3].strip() == ""
 
 
 def test_the_bar_shows_the_epochs_mean_weighted_by_batch_size(capsys, monkeypatch):
     from callbacks import ProgbarLogger
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    logger = ProgbarLogger(1, samples=45, batchSize=40)
+    logger = ProgbarLogger()
+    logger.setParams(epochs=1, samples=45, batchSize=40, metrics=["train_loss"])
     logger.on_epoch_begin(None, 0)
     logger.on_batch_end(None, 0, {"train_loss": 1.0})
     logger.on_batch_end(None, 1, {"train_loss": 10.0})   # 5 samples
