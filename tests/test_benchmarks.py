@@ -86,7 +86,8 @@ def test_tricks_benchmark_runs():
 # ------------------------------------------------------------- the bench extra and the README's commands
 README = ROOT / "README.md"
 DISTRIBUTIONS = {"torch": "torch", "sklearn": "scikit-learn", "jax": "jax", "optax": "optax",
-                 "threadpoolctl": "threadpoolctl"}   # module imported -> the package that installs it
+                 "threadpoolctl": "threadpoolctl",
+                 "nbclient": "nbclient", "nbformat": "nbformat"}   # module imported -> the package that installs it
 
 
 def extra(name):
@@ -143,7 +144,8 @@ def test_readme_installs_the_bench_extra_before_its_benchmark_commands():
 SHORT = {"compare.py": ["--epochs", "1", "--train-size", "500"],
          "autoencoder_torch.py": ["--epochs", "1", "--train-size", "500"],
          "vae_torch.py": ["--epochs", "1", "--train-size", "500"],
-         "gan_torch.py": ["--epochs", "1", "--train-size", "300", "--speed-rounds", "1"]}
+         "gan_torch.py": ["--epochs", "1", "--train-size", "300", "--speed-rounds", "1"],
+         "notebooks.py": ["--fast", "notebooks/look_inside.ipynb"]}
 
 
 @pytest.mark.slow
@@ -186,3 +188,24 @@ def test_compare_gives_every_library_one_thread_by_default():
     assert compare.workerEnvironment(0) == dict(os.environ)   # --threads 0: each library's own default
     with pytest.raises(SystemExit):
         compare.parseArguments(["--threads", "-1"])
+
+
+def test_the_notebook_timer_runs_a_notebook_and_prints_its_time_and_last_lines():
+    folder = dataDir()
+    if folder is None:
+        pytest.skip("real MNIST not found: set DEEPBASICS_DATA_DIR=../shared/data")
+    result = subprocess.run([sys.executable, "benchmarks/notebooks.py", "--fast", "--last", "2",
+                             "notebooks/look_inside.ipynb"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "DEEPBASICS_DATA_DIR": str(folder)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"On .+ cores, Python .+; OPENBLAS_NUM_THREADS=\S+, fast mode", lines[0])
+    assert re.fullmatch(r"look_inside\.ipynb: \d+\.\d s", lines[1]) and len(lines) == 4
+    assert "Softmax()" in lines[2]   # the diagnosis table the notebook ends with
+    assert not (ROOT / "notebooks" / "look_inside.ipynb").read_text().count('"output_type"')   # left without outputs
+
+
+def test_the_notebook_timer_names_a_path_that_is_no_notebook():
+    result = subprocess.run([sys.executable, "benchmarks/notebooks.py", "no/such.ipynb"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "no/such.ipynb is not a notebook file" in result.stderr
