@@ -134,7 +134,7 @@ def _modelStep(model, x, y, loss):
         recordActivation(activation)
     modelLoss = copy.deepcopy(loss)   # a loss of the user's own may keep state
     yPred = twin.forward(x)
-    result = {"yPred": np.array(yPred, copy=True), "L": float(modelLoss(yPred, y))}
+    result = {"yPred": np.array(yPred, copy=True), "L": float(modelLoss(yPred, y)), "layers": records}
     lossGradient = modelLoss.gradient(yPred, y)
     result["dL/da^L"] = np.array(lossGradient, copy=True)
     twin.backward(lossGradient)
@@ -145,7 +145,6 @@ def _modelStep(model, x, y, loss):
         record.update({"new W": layer.W.copy(), "new b": layer.b.copy(),
                        "state W": copy.deepcopy(layer.optimizerState["W"]),
                        "state b": copy.deepcopy(layer.optimizerState["b"])})
-    result["layers"] = records
     return result
 
 
@@ -408,9 +407,9 @@ def explain(model, x, y, loss, apply=False, sample=0, full=False, digits=4, tole
         raise ValueError(f"explain: tolerance must be a positive number, got {tolerance!r}")
 
     recorded = _modelStep(model, x, y, loss)
-    builder = _Builder(layerParts, np.atleast_2d(x).astype(np.float64), np.atleast_2d(y).astype(np.float64),
-                       loss, dtype, recorded, float(tolerance), isinstance(model, Autoencoder))
-    blocks = builder.build()   # from the parameters and optimizer state before the step
+    # The blocks are built from the parameters and optimizer state before the step.
+    blocks = _Builder(layerParts, np.atleast_2d(x).astype(np.float64), np.atleast_2d(y).astype(np.float64),
+                      loss, dtype, recorded, float(tolerance), isinstance(model, Autoencoder)).build()
     if apply:
         # The model's own code takes the step its copy took.
         output = model.forward(x)
@@ -516,10 +515,8 @@ class _Builder:
     def lossLines(self, p):
         """The loss of the output ``p = a^L``, its formula filled in with each sample's numbers."""
         name, L = type(self.loss).__name__, len(self.layerParts)
-        if self.lossFormula:
-            self.section("Loss", f"${self.lossFormula.text.replace('A', f'a^{L}')}$")
-        else:
-            self.section("Loss", f"$L = {name}(a^{L}, y)$, your own loss")
+        self.section("Loss", f"${self.lossFormula.text.replace('A', f'a^{L}')}$" if self.lossFormula
+                     else f"$L = {name}(a^{L}, y)$, your own loss")
         if computesAs(self.loss, CrossEntropy):
             self.note(f"$p$ is kept inside $[eps, 1 - eps]$ with $eps = {self.eps:.3g}$, the machine epsilon of "
                       f"{self.dtype.name} (the model's dtype), so that $ln$ never sees 0.")

@@ -149,15 +149,12 @@ def lossFormula(loss, eps):
         return LossFormula("MSE = 1/(2n) Σ_k ||A_k - y_k||²", lambda p, y: float(np.sum((p - y) ** 2)) / (2 * len(p)),
                            lambda p, y: (p - y) / len(p), "(a - y) / n")
     if computesAs(loss, CrossEntropy):
-        def clip(p):
-            return np.clip(p, eps, 1 - eps)
-
         def value(p, y):
-            p = clip(p)
+            p = np.clip(p, eps, 1 - eps)
             return -float(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))) / len(p)
 
         def gradient(p, y):   # the derivative of the chapter's formula in p, at the clipped point
-            p = clip(p)
+            p = np.clip(p, eps, 1 - eps)
             return ((1 - y) / (1 - p) - y / p) / len(p)
         return LossFormula("CrossEntropy = -1/n Σ_k Σ_i [y_i ln p_i + (1 - y_i) ln(1 - p_i)],  p = A", value, gradient,
                            "1/n [(1 - y)/(1 - p) - y/p]")
@@ -185,10 +182,8 @@ def _sgdStep(theta, g, state, optimizer):
 
 def _adamStep(theta, g, state, optimizer):
     """Adam, Algorithm 1 of Kingma and Ba: ``t``, ``m``, ``v``, ``m̂``, ``v̂`` and ``θ_new``."""
-    alpha = float(optimizer.learningRate)
-    beta1 = float(optimizer.beta_1)
-    beta2 = float(optimizer.beta_2)
-    epsilon = float(optimizer.epsilon)
+    alpha, epsilon = float(optimizer.learningRate), float(optimizer.epsilon)
+    beta1, beta2 = float(optimizer.beta_1), float(optimizer.beta_2)
     t = int(state.get("t", 0)) + 1
     m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
     v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g

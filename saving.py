@@ -275,12 +275,10 @@ def _fromFormat1(arrays, spec, fail):
     saved a model that had not trained yet with a step count of 0 and zero
     moments: no state at all, today.
     """
-    arrays = dict(arrays)
     for key in [key for key in arrays if key.endswith(".t") and arrays[key].shape == () and arrays[key] == 0]:
         state = [other for other in arrays if other.startswith(key[:-1])]   # the t, m, v of one parameter
         if not any(np.any(arrays[other]) for other in state):
-            for other in state:
-                del arrays[other]
+            arrays = {other: value for other, value in arrays.items() if other not in state}
     if not any(".theta." in key for key in arrays):
         return arrays
     layers = range(len(spec["layers"]))
