@@ -457,10 +457,12 @@ class ProgbarLogger(Callback):
         self.start, self.total = time.perf_counter(), 0.0
 
     def on_batch_end(self, model, batch, logs):
+        if not self.drawsBar:   # nothing to draw in a notebook or a log file: no work per step
+            return
         before, seen = batch * self.batchSize, min((batch + 1) * self.batchSize, self.samples)
         self.total += next(iter(logs.values()), 0.0) * (seen - before)
         done = batch + 1
-        if self.drawsBar and (done % self.every == 0 or done == self.batches):
+        if done % self.every == 0 or done == self.batches:
             filled = self.width * done // self.batches
             line = (f"[{'=' * filled}{'.' * (self.width - filled)}] {done}/{self.batches} - "
                     f"loss: {self.total / seen:.4f}")

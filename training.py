@@ -15,9 +15,10 @@ loop. Around it stand two small safety nets, each a class below:
 ``_LastGoodWeights`` (a diverging step puts the weights back) and ``_CtrlC``
 (Ctrl-C stops between two steps, never inside one). What training prints is
 a callback, as in Keras: with ``verbose`` (or when ``callbacks`` holds one),
-``callbacks.ProgbarLogger`` comes first at every event, draws the progress bar on a terminal and prints each
-epoch's line, ending it with ``diagnostics.DeadUnitRemark``'s warning when
-most of a ReLU layer has died, and says when Ctrl-C stopped training.
+``callbacks.ProgbarLogger`` comes first at every event, draws the progress
+bar on a terminal and prints each epoch's line, ending it with
+``diagnostics.DeadUnitRemark``'s warning when most of a ReLU layer has died,
+and says when Ctrl-C stopped training.
 
 >>> import numpy as np
 >>> from nn import MLP
