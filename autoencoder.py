@@ -109,10 +109,7 @@ class GaussianNoise(Noise):
         super().__init__(bounds, seed)
 
     def corrupt(self, x, rng):
-        noisy = rng.standard_normal(x.shape, dtype=x.dtype)
-        noisy *= self.std
-        noisy += x
-        return noisy
+        return x + self.std * rng.standard_normal(x.shape, dtype=x.dtype)
 
 
 class SaltAndPepper(Noise):

@@ -21,10 +21,9 @@ import numpy as np
 
 def checkInteger(owner, name, value, low=1, high=None):
     """Return ``value`` as an int if it is an integer in ``[low, high]``."""
+    wanted = "a positive integer" if low == 1 else f"an integer of at least {low}"
     if high is not None:
         wanted = f"an integer between {low} and {high}"
-    else:
-        wanted = "a positive integer" if low == 1 else f"an integer of at least {low}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{owner}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
     if value < low or (high is not None and value > high):

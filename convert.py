@@ -48,6 +48,7 @@ import numpy as np
 
 import activations
 import optimizer as optimizerModule
+from checks import checkInstance
 from files import writeAtomically
 from layers import Dense
 from loss import MSE, CrossEntropy
@@ -126,17 +127,14 @@ def toTorch(model, optimizer=False):
     """
     torch = _importOptional("toTorch", "torch")
     _checkModel("toTorch", model)
-    if not isinstance(optimizer, bool):
-        raise TypeError(f"toTorch: optimizer must be True or False, got {type(optimizer).__name__} {optimizer!r}")
-    dtype = {np.float32: torch.float32, np.float64: torch.float64}[model.dtype.type]
+    checkInstance("toTorch", "optimizer", optimizer, bool, "True or False")
     modules = []
     for layer in model.layers:
-        # skip_init: no random initialisation to overwrite, and torch's global random stream left alone.
-        linear = torch.nn.utils.skip_init(torch.nn.Linear, layer.inputDim, layer.outputDim, dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(layer.W))
-            linear.bias.copy_(torch.from_numpy(layer.b))
-        linear.requires_grad_(layer.trainable)
+        # skip_init: no random initialisation to overwrite, and torch's global random stream left alone;
+        # the parameters are then copies of W and b, in the model's dtype.
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, layer.inputDim, layer.outputDim)
+        linear.weight = torch.nn.Parameter(torch.from_numpy(layer.W.copy()), requires_grad=layer.trainable)
+        linear.bias = torch.nn.Parameter(torch.from_numpy(layer.b.copy()), requires_grad=layer.trainable)
         modules += [linear, _torchActivation(torch, layer.activation)]
     network = torch.nn.Sequential(*modules)
     return (network, _torchOptimizer(torch, model, network)) if optimizer else network

@@ -63,6 +63,12 @@ def newFigure(figsize, rows=1, columns=1, **keywords):
     return figure, axes
 
 
+def newAxes(figsize):
+    """A new figure of ``figsize`` inches holding one axes, detached from pyplot: ``(figure, ax)``."""
+    figure, axes = newFigure(figsize)
+    return figure, axes[0, 0]
+
+
 def imageGrid(count, rows=None, columns=None, tile=(1.2, 1.2), margin=(0.0, 0.0), figsize=None):
     """A figure of ``count`` image tiles in a grid, without ticks or spare cells.
 
@@ -128,8 +134,7 @@ def inNotebook():
     IPython = sys.modules.get("IPython")   # a kernel has imported it already; importing it here takes a second
     if IPython is None:
         return False
-    shell = IPython.get_ipython()
-    return any(kind.__name__ == "ZMQInteractiveShell" for kind in type(shell).__mro__)
+    return any(kind.__name__ == "ZMQInteractiveShell" for kind in type(IPython.get_ipython()).__mro__)
 
 
 def showInNotebook(figure, handle=None):

@@ -71,10 +71,8 @@ def plotImages(images, labels=None, rows=None, save=None, valueRange=(0.0, 1.0),
         raise ValueError(f"plotImages: values span [{images.min():.3g}, {images.max():.3g}], outside valueRange "
                          f"{(low, high)}; scale them (pixels / 255) or pass valueRange=(-1, 1) for Tanh outputs")
     count = len(images)
-    if labels is not None:
-        labels = _captions(labels, count)
-    if rows is not None:
-        rows = checkInteger("plotImages", "rows", rows, 1, count)   # at most one row per image
+    labels = None if labels is None else _captions(labels, count)
+    rows = None if rows is None else checkInteger("plotImages", "rows", rows, 1, count)   # at most one row per image
     captionHeight = 0.0 if labels is None else 0.25 * max(str(label).count("\n") + 1 for label in labels)
     figure, tiles = figures.imageGrid(count, rows, tile=(1.2, 1.2 + captionHeight),
                                       margin=(0.0, 0.0 if title is None else 0.3), figsize=figsize)
@@ -167,8 +165,7 @@ def plotConfusion(model, x, y, classNames=None, figsize=None, save=None):
     classes = len(names)
     counts = np.zeros((classes, classes), dtype=int)
     np.add.at(counts, (truth, predicted), 1)
-    figure, axes = figures.newFigure(figsize or (1.0 + 0.55 * classes, 0.6 + 0.55 * classes))
-    ax = axes[0, 0]
+    figure, ax = figures.newAxes(figsize or (1.0 + 0.55 * classes, 0.6 + 0.55 * classes))
     ax.imshow(counts, cmap="Blues")
     threshold = counts.max() / 2
     for (row, column), count in np.ndenumerate(counts):
@@ -203,9 +200,9 @@ def plotMistakes(model, x, y, count=25, classNames=None, valueRange=(0.0, 1.0), 
     probabilities, predicted, truth, names = _predictions(model, x, y, classNames, "plotMistakes")
     wrong = np.flatnonzero(predicted != truth)
     if len(wrong) == 0:
-        figure, axes = figures.newFigure(figsize or (4, 1.5))
-        axes[0, 0].text(0.5, 0.5, f"no mistakes on {len(truth)} samples", ha="center", va="center")
-        axes[0, 0].axis("off")
+        figure, ax = figures.newAxes(figsize or (4, 1.5))
+        ax.text(0.5, 0.5, f"no mistakes on {len(truth)} samples", ha="center", va="center")
+        ax.axis("off")
         return figures.finish(figure, save)
     confidence = probabilities[wrong, predicted[wrong]]
     surest = np.argsort(-confidence, kind="stable")[:count]
@@ -255,19 +252,17 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     low, high = low - margin, high + margin
     gridX, gridY = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     probabilities = _classProbabilities(model, np.column_stack([gridX.ravel(), gridY.ravel()]))
-    predicted = probabilities.argmax(axis=1)
     classes = max(classes, probabilities.shape[1])
     names = [f"class {index}" for index in range(classes)] if classNames is None else list(classNames)
     if len(names) < classes:
         raise ValueError(f"plotDecisionBoundary: {len(names)} classNames for {classes} classes")
     colors = [f"C{index % 10}" for index in range(classes)]
-    figure, axes = figures.newFigure(figsize)
-    from matplotlib.colors import ListedColormap   # after newFigure, which names the install command
+    figure, ax = figures.newAxes(figsize)
+    from matplotlib.colors import ListedColormap   # after newAxes, which names the install command
 
-    ax = axes[0, 0]
-    ax.imshow(predicted.reshape(resolution, resolution), origin="lower", extent=(low[0], high[0], low[1], high[1]),
-              cmap=ListedColormap(colors), vmin=-0.5, vmax=classes - 0.5, alpha=0.3, aspect="auto",
-              interpolation="nearest")
+    ax.imshow(probabilities.argmax(axis=1).reshape(resolution, resolution), origin="lower",
+              extent=(low[0], high[0], low[1], high[1]), cmap=ListedColormap(colors), vmin=-0.5, vmax=classes - 0.5,
+              alpha=0.3, aspect="auto", interpolation="nearest")
     for index in np.unique(truth):   # one scatter per class present in y
         members = truth == index
         ax.scatter(x[members, 0], x[members, 1], s=14, color=colors[index], edgecolors="black", linewidths=0.4,

@@ -118,11 +118,10 @@ def plotNetwork(model, weights=False, maxNeurons=10, figsize=None, save=None):
     spacing, radius = 3.0, 0.3   # in data units: neighbours in a column are 1 apart
     width, height = (len(sizes) - 1) * spacing + 2, tallest + 1.8
     # 0.55 inch per data unit (the axes keep an equal aspect), plus room for the title and colour bar.
-    figure, axes = figures.newFigure(figsize or (0.55 * width + 0.4 + (1.5 if weights else 0), 0.55 * height + 0.6))
-    # Imported after newFigure, which names the install command when matplotlib is missing.
+    figure, ax = figures.newAxes(figsize or (0.55 * width + 0.4 + (1.5 if weights else 0), 0.55 * height + 0.6))
+    # Imported after newAxes, which names the install command when matplotlib is missing.
     from matplotlib.patches import Circle
 
-    ax = axes[0, 0]
     for column, ((_, heights, ellipsis), size) in enumerate(zip(columns, sizes)):
         for y in heights:
             ax.add_patch(Circle((column * spacing, y), radius, facecolor=_roleColor(column, len(layers)),
@@ -186,10 +185,9 @@ def plotBackprop(explanation, save=None, sample=None, numbers=None, maxNeurons=1
     columns, tallest = _columns(sizes, maxNeurons)
     spacing, radius = 5.0, 0.34
     width, height = count * spacing + 3.0, tallest + 2.2
-    figure, axes = figures.newFigure(figsize or (0.85 * width + 1.4, 0.8 * height + 0.3))
+    figure, ax = figures.newAxes(figsize or (0.85 * width + 1.4, 0.8 * height + 0.3))
     from matplotlib.patches import Circle
 
-    ax = axes[0, 0]
     activationMap = figures.pyplot().get_cmap("PuOr_r")
     for column, ((shown, heights, ellipsis), size) in enumerate(zip(columns, sizes)):
         largest = float(np.max(np.abs(activations[column]))) or 1.0
@@ -320,8 +318,7 @@ def plotActivation(activation, interval=(-5.0, 5.0), ax=None, figsize=(5, 3.5), 
     upstream = np.tile([1.0, 0.0], (len(z), 1))   # dL/da: 1 for the first output, 0 for the second
     derivative = activation.backward(a, upstream)[:, 0]
     if ax is None:
-        _, axes = figures.newFigure(figsize)
-        ax = axes[0, 0]
+        _, ax = figures.newAxes(figsize)
     ax.plot(z, a[:, 0], linewidth=2, label=repr(activation))
     ax.plot(z, derivative, linewidth=1.5, linestyle="--", label="derivative f'(z)")
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
