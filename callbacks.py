@@ -450,7 +450,8 @@ class ProgbarLogger(Callback):
     def checkMetrics(self, metrics):
         missing = [name for name in self.metrics or () if name not in metrics]
         if missing:
-            raise ValueError(f"ProgbarLogger: {missing} are not among the metrics that train records, {list(metrics)}")
+            raise ValueError(f"ProgbarLogger: {missing} are not among the metrics that train records, "
+                             f"{list(metrics)}")
 
     def on_epoch_begin(self, model, epoch):
         self.start, self.total = time.perf_counter(), 0.0

@@ -131,7 +131,7 @@ def toTorch(model, optimizer=False):
     modules = []
     for layer in model.layers:
         # skip_init: no random initialisation to overwrite, and torch's global random stream left alone;
-        # the parameters are then copies of W and b, in the model's dtype.
+        # the parameters are then copies of W and b, in their dtype.
         linear = torch.nn.utils.skip_init(torch.nn.Linear, layer.inputDim, layer.outputDim)
         linear.weight = torch.nn.Parameter(torch.from_numpy(layer.W.copy()), requires_grad=layer.trainable)
         linear.bias = torch.nn.Parameter(torch.from_numpy(layer.b.copy()), requires_grad=layer.trainable)

@@ -253,7 +253,8 @@ def mnistScore(probabilities):
                          f"{sums.min():.4g} to {sums.max():.4g}, minimum {p.min():.4g})")
     marginal = p.mean(axis=0)
     # 0 ln 0 = 0: classes a sample surely is not add nothing (and p(y) > 0 wherever p(y|x) > 0).
-    divergence = np.sum(p * (np.log(np.where(p > 0, p, 1.0)) - np.log(np.where(p > 0, marginal, 1.0))), axis=1)
+    safe = np.where(p > 0, p, 1.0)
+    divergence = np.sum(p * (np.log(safe) - np.log(np.where(p > 0, marginal, 1.0))), axis=1)
     return float(np.exp(divergence.mean()))
 
 

@@ -252,6 +252,7 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     low, high = low - margin, high + margin
     gridX, gridY = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     probabilities = _classProbabilities(model, np.column_stack([gridX.ravel(), gridY.ravel()]))
+    predicted = probabilities.argmax(axis=1)
     classes = max(classes, probabilities.shape[1])
     names = [f"class {index}" for index in range(classes)] if classNames is None else list(classNames)
     if len(names) < classes:
@@ -260,9 +261,9 @@ def plotDecisionBoundary(model, x, y, save=None, resolution=200, classNames=None
     figure, ax = figures.newAxes(figsize)
     from matplotlib.colors import ListedColormap   # after newAxes, which names the install command
 
-    ax.imshow(probabilities.argmax(axis=1).reshape(resolution, resolution), origin="lower",
-              extent=(low[0], high[0], low[1], high[1]), cmap=ListedColormap(colors), vmin=-0.5, vmax=classes - 0.5,
-              alpha=0.3, aspect="auto", interpolation="nearest")
+    ax.imshow(predicted.reshape(resolution, resolution), origin="lower", extent=(low[0], high[0], low[1], high[1]),
+              cmap=ListedColormap(colors), vmin=-0.5, vmax=classes - 0.5, alpha=0.3, aspect="auto",
+              interpolation="nearest")
     for index in np.unique(truth):   # one scatter per class present in y
         members = truth == index
         ax.scatter(x[members, 0], x[members, 1], s=14, color=colors[index], edgecolors="black", linewidths=0.4,
