@@ -102,7 +102,7 @@ def formatted(values, digits):
     Fixed point with ``digits`` decimals when the largest magnitude is
     between 0.01 and 100000, else scientific notation for the whole array.
     """
-    values = np.asarray(values, dtype=np.float64).ravel()
+    values = np.asarray(values, dtype=np.float64).ravel() + 0.0   # + 0.0 turns -0.0 (0 times a negative) into 0.0
     finite = np.abs(values[np.isfinite(values)])
     largest = float(finite.max()) if finite.size else 0.0
     scientific = largest != 0.0 and not 1e-2 <= largest < 1e5

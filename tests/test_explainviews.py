@@ -55,6 +55,8 @@ def test_the_numbers_of_an_array_are_rounded_alike():
     assert formatted([np.nan, np.inf, 0.5], 2) == ["nan", "inf", "0.50"]
     assert number(1 / 3) == "0.3333" and number(-2e-9, 3) == "-2.00e-09"
     assert compact(1.0) == "1" and compact(0.0) == "0" and compact(0.25) == "0.2500"
+    # A dead ReLU's delta is 0 times a negative gradient, -0.0: shown as 0, while a tiny negative keeps its sign.
+    assert formatted([-0.0, 0.5, -1e-7], 3) == ["0.000", "0.500", "-0.000"] and number(-0.0) == "0.0000"
 
 
 class Swish(Activation):
