@@ -139,8 +139,9 @@ def collect(callbacks, metrics=None, tensorboard=False, logger=None):
         board = TensorBoard()
         for event in EVENTS:
             events[event].append(getattr(board, event))
-    for owner in owners.values() if metrics is not None else ():
-        owner.checkMetrics(list(metrics))
+    if metrics is not None:
+        for owner in owners.values():
+            owner.checkMetrics(list(metrics))
     return events, logger
 
 
@@ -434,7 +435,8 @@ class ProgbarLogger(Callback):
             raise TypeError(f"ProgbarLogger: metrics must be a list of names, got {metrics!r}")
         if remark is not None and not callable(remark):
             raise TypeError(f"ProgbarLogger: remark must be a function of no argument, got {remark!r}")
-        self.metrics, self.remark = None if metrics is None else list(metrics), remark
+        self.metrics = None if metrics is None else list(metrics)
+        self.remark = remark
         self.width = checkInteger("ProgbarLogger", "width", width)
         self._drawn = 0
         self.setParams(epochs=1, samples=1, batchSize=1, metrics=[])
@@ -445,7 +447,8 @@ class ProgbarLogger(Callback):
         self.shown = list(metrics) if self.metrics is None else self.metrics
         self.batches = -(-samples // batchSize)
         self.every = max(1, self.batches // 100)
-        self.drawsBar, self.start, self.total = sys.stdout.isatty(), time.perf_counter(), 0.0
+        self.drawsBar = sys.stdout.isatty()
+        self.start, self.total = time.perf_counter(), 0.0
 
     def checkMetrics(self, metrics):
         missing = [name for name in self.metrics or () if name not in metrics]
@@ -459,8 +462,8 @@ class ProgbarLogger(Callback):
     def on_batch_end(self, model, batch, logs):
         if not self.drawsBar:   # nothing to draw in a notebook or a log file: no work per step
             return
-        before, seen = batch * self.batchSize, min((batch + 1) * self.batchSize, self.samples)
-        self.total += next(iter(logs.values()), 0.0) * (seen - before)
+        seen = min((batch + 1) * self.batchSize, self.samples)   # the last batch may be smaller
+        self.total += next(iter(logs.values()), 0.0) * (seen - batch * self.batchSize)
         done = batch + 1
         if done % self.every == 0 or done == self.batches:
             filled = self.width * done // self.batches

@@ -182,8 +182,10 @@ def _sgdStep(theta, g, state, optimizer):
 
 def _adamStep(theta, g, state, optimizer):
     """Adam, Algorithm 1 of Kingma and Ba: ``t``, ``m``, ``v``, ``m̂``, ``v̂`` and ``θ_new``."""
-    alpha, epsilon = float(optimizer.learningRate), float(optimizer.epsilon)
-    beta1, beta2 = float(optimizer.beta_1), float(optimizer.beta_2)
+    alpha = float(optimizer.learningRate)
+    beta1 = float(optimizer.beta_1)
+    beta2 = float(optimizer.beta_2)
+    epsilon = float(optimizer.epsilon)
     t = int(state.get("t", 0)) + 1
     m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
     v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
