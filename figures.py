@@ -69,6 +69,15 @@ def newAxes(figsize):
     return figure, axes[0, 0]
 
 
+def titleSize(figure, title, largest=12.0):
+    """The font size, at most ``largest`` points, at which ``title`` fits the figure's width.
+
+    A character of matplotlib's default font is about 0.6 of the font size
+    wide; constrained layout cuts a longer title at the figure's edges.
+    """
+    return min(largest, 72 * figure.get_figwidth() / (0.6 * max(len(title), 1)))
+
+
 def imageGrid(count, rows=None, columns=None, tile=(1.2, 1.2), margin=(0.0, 0.0), figsize=None):
     """A figure of ``count`` image tiles in a grid, without ticks or spare cells.
 

@@ -81,7 +81,7 @@ def plotImages(images, labels=None, rows=None, save=None, valueRange=(0.0, 1.0),
         if labels is not None:
             ax.set_title(str(labels[index]), fontsize=8)
     if title is not None:
-        figure.suptitle(title)
+        figure.suptitle(title, fontsize=figures.titleSize(figure, title))   # a narrow grid would cut it
     return figures.finish(figure, save)
 
 
@@ -167,13 +167,14 @@ def plotConfusion(model, x, y, classNames=None, figsize=None, save=None):
     np.add.at(counts, (truth, predicted), 1)
     figure, ax = figures.newAxes(figsize or (1.0 + 0.55 * classes, 0.6 + 0.55 * classes))
     ax.imshow(counts, cmap="Blues")
-    threshold = counts.max() / 2
+    threshold = (counts.min() + counts.max()) / 2   # the middle of the colour scale, which imshow spans min to max
     for (row, column), count in np.ndenumerate(counts):
         ax.text(column, row, str(count), ha="center", va="center", fontsize=8,
                 color="white" if count > threshold else "black")
+    title = f"accuracy {np.trace(counts) / counts.sum():.2%} on {counts.sum()} samples"
     ax.set(xticks=range(classes), xticklabels=names, yticks=range(classes), yticklabels=names,
-           xlabel="predicted", ylabel="true",
-           title=f"accuracy {np.trace(counts) / counts.sum():.2%} on {counts.sum()} samples")
+           xlabel="predicted", ylabel="true")
+    ax.set_title(title, fontsize=figures.titleSize(figure, title))   # a few classes make a narrow figure
     return figures.finish(figure, save)
 
 

@@ -74,6 +74,32 @@ def test_confusion_counts_equal_a_hand_count():
     assert sorted(text.get_text() for text in ax.texts) == sorted(["2", "0", "1", "1", "2", "0", "0", "0", "2"])
 
 
+def test_confusion_numbers_contrast_with_their_cells():
+    # Counts 3, 2, 2, 2: the colour scale runs from 2 (lightest) to 3 (darkest), so 2 is written in black.
+    model = classifierOf(np.eye(2), np.zeros(2))
+    pairs = [(0, 0)] * 3 + [(0, 1)] * 2 + [(1, 0)] * 2 + [(1, 1)] * 2   # (true, predicted)
+    truth, predicted = zip(*pairs)
+    ax = imageplots.plotConfusion(model, np.eye(2)[list(predicted)], np.array(truth)).axes[0]
+    colors = {text.get_position(): text.get_color() for text in ax.texts}   # (column, row) -> colour
+    assert colors == {(0, 0): "white", (1, 0): "black", (0, 1): "black", (1, 1): "black"}
+
+
+def _titleInside(figure, title):
+    figure.canvas.draw()
+    box = title.get_window_extent()
+    return 0 <= box.x0 and box.x1 <= figure.bbox.width
+
+
+def test_titles_fit_a_narrow_figure():
+    # Three classes or three images make a figure under 4 inches wide: the title shrinks rather than being cut.
+    model = classifierOf(np.eye(3), np.zeros(3))
+    confusion = imageplots.plotConfusion(model, np.eye(3)[[0, 1, 2] * 400], np.array([0, 1, 2] * 400))
+    assert confusion.get_figwidth() < 3 and _titleInside(confusion, confusion.axes[0].title)
+    grid = imageplots.plotImages(np.zeros((3, 4)), title="6 of 20 mistakes on 30 samples, surest first")
+    assert _titleInside(grid, grid._suptitle)
+    assert imageplots.plotImages(np.zeros((9, 4)), title="three")._suptitle.get_fontsize() == 12   # short: as usual
+
+
 def test_confusion_takes_integer_labels_and_checks_sizes():
     model = classifierOf(np.eye(2), np.zeros(2))
     figure = imageplots.plotConfusion(model, np.eye(2)[[1, 1]], np.array([0, 1]))
