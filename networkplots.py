@@ -280,7 +280,8 @@ def plotWeights(layer, shape=(28, 28), columns=None, figsize=None, save=None, ma
                           interpolation="nearest")
     figure.colorbar(image, ax=tiles, shrink=0.6, label="weight")
     which = f"{neurons}" if neurons == W.shape[0] else f"first {neurons} of {W.shape[0]:,}"
-    figure.suptitle(f"incoming weights of the {which} neurons (red positive, blue negative)")
+    title = f"incoming weights of the {which} neurons (red positive, blue negative)"
+    figure.suptitle(title, fontsize=figures.titleSize(figure, title))   # a few neurons make a narrow figure
     return figures.finish(figure, save)
 
 

@@ -117,6 +117,13 @@ def test_weight_tiles_are_the_incoming_weights_of_each_neuron():
         assert ax.images[0].get_clim() == (-np.abs(layer.W).max(), np.abs(layer.W).max())
 
 
+def test_the_weights_title_fits_a_few_tiles():
+    figure = networkplots.plotWeights(Dense(inputDim=4, outputDim=7, seed=3), shape=(2, 2))
+    figure.canvas.draw()
+    box = figure._suptitle.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.width   # shrunk to the figure, not cut at its edges
+
+
 def test_weight_errors():
     with pytest.raises(ValueError, match=r"shape \(28, 28\) holds 784 values but the layer has inputDim 12"):
         networkplots.plotWeights(Dense(12, 5))
